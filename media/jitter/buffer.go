@@ -210,6 +210,7 @@ const (
 	slotFilled       // holds a packet waiting to be played
 	slotUsed         // its packet was played or dropped (for duplicate detection)
 	slotLate         // its packet arrived late (so it is not counted as lost)
+	slotLost         // its time passed before it arrived (counted in Lost)
 )
 
 type slot struct {
@@ -382,19 +383,13 @@ func (b *Buffer) startAt(seq uint16, ts uint32, arrival time.Time) {
 }
 
 // stray reports whether a packet lies outside the current stream: its sequence
-// number far from the window, or its timestamp inconsistent with its arrival time.
+// number far ahead of the newest or far behind the window, or its timestamp
+// inconsistent with its arrival time.
 func (b *Buffer) stray(ext, transit int64) bool {
-	low := b.lowSeq
-	if b.haveNext {
-		low = b.nextSeq
-	}
-	if ext >= low+b.capacity && ext > b.maxSeq || ext < low-b.capacity {
+	if ext-b.maxSeq >= b.capacity || ext < b.low()-b.capacity {
 		return true
 	}
-	if b.est.n > 0 && abs(transit-b.est.dmin) > b.discTS {
-		return true
-	}
-	return false
+	return b.est.n > 0 && abs(transit-b.est.dmin) > b.discTS
 }
 
 func (b *Buffer) insert(ext, extTS int64, marker bool, payload []byte, arrival time.Time, transit int64) error {
@@ -420,30 +415,24 @@ func (b *Buffer) insert(ext, extTS int64, marker bool, payload []byte, arrival t
 			// Grow quickly: make the next packets that late still fit.
 			b.bump = max(b.bump, min(transit-b.est.dmin+b.frameTS/2, b.maxTS))
 		}
+		if s.ext == ext && s.state == slotLost {
+			b.st.Lost-- // counted lost when its time passed; it is late instead
+		}
 		if s.state != slotFilled {
 			s.ext, s.state = ext, slotLate
 		}
 		return ErrLate
 	}
-	if !b.haveNext {
-		if b.count == 0 {
-			b.lowSeq = ext
-		}
-		// Before playout starts the window follows the newest packet: evict the
-		// oldest ones if the ring would overflow.
-		for ; ext-b.lowSeq >= b.capacity; b.lowSeq++ {
-			o := &b.slots[b.lowSeq&(b.capacity-1)]
-			if o.state == slotFilled && o.ext == b.lowSeq {
-				o.state = slotUsed
-				b.count--
-				b.st.Dropped++
-			}
-		}
+	if !b.haveNext && b.count == 0 {
+		b.lowSeq = ext
+	}
+	if ext-b.low() >= b.capacity {
+		b.overflow(ext - b.capacity + 1)
 	}
 	if ext > b.maxSeq {
 		// Learn the packet duration from consecutive packets.
 		p := &b.slots[(ext-1)&(b.capacity-1)]
-		if ext == b.maxSeq+1 && p.ext == ext-1 && p.state != slotEmpty {
+		if ext == b.maxSeq+1 && p.ext == ext-1 && (p.state == slotFilled || p.state == slotUsed) {
 			if d := extTS - p.ts; d > 0 && d <= b.rate/4 {
 				b.frameTS = d
 			}
@@ -458,6 +447,31 @@ func (b *Buffer) insert(ext, extTS int64, marker bool, payload []byte, arrival t
 	s.n = copy(b.arena[int(ext&(b.capacity-1))*b.slotSize:], payload)
 	b.count++
 	return nil
+}
+
+// overflow makes room in the ring by discarding everything below seq: the
+// playout is too far behind (Pop not called for a while) or has not started.
+func (b *Buffer) overflow(seq int64) {
+	for e := b.low(); e < seq; e++ {
+		s := &b.slots[e&(b.capacity-1)]
+		switch {
+		case s.ext == e && s.state == slotFilled:
+			s.state = slotUsed
+			b.count--
+			b.st.Dropped++
+		case b.haveNext && (s.ext != e || s.state == slotEmpty):
+			s.ext, s.state = e, slotLost
+			b.st.Lost++
+		}
+	}
+	if !b.haveNext {
+		b.lowSeq = seq
+		return
+	}
+	b.nextSeq = seq
+	if n := b.slotOf(seq); n != nil {
+		b.cursor = max(b.cursor, n.ts)
+	}
 }
 
 // grow enlarges every slot to hold n bytes; it runs only when a payload larger than
@@ -679,6 +693,7 @@ func (b *Buffer) countLost(from, to int64) {
 	for e := from; e < to; e++ {
 		s := &b.slots[e&(b.capacity-1)]
 		if s.ext != e || s.state == slotEmpty {
+			s.ext, s.state = e, slotLost
 			b.st.Lost++
 		}
 	}
