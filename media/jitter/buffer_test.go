@@ -2,8 +2,8 @@ package jitter
 
 import (
 	"math/rand/v2"
-	"slices"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -52,9 +52,9 @@ func TestBufferScenarios(t *testing.T) {
 		delay  func(r *rand.Rand) func(int) time.Duration
 		edit   func([]simPkt) []simPkt // drop, duplicate or delay packets
 		played []int                   // expected ids, in order
-		lost   int                    // Missing pops expected before the end
-		stats  Stats                  // counters compared (others ignored)
-		errs   map[int]error          // expected Push result per id (default nil)
+		lost   int                     // Missing pops expected before the end
+		stats  Stats                   // counters compared (others ignored)
+		errs   map[int]error           // expected Push result per id (default nil)
 	}{
 		{
 			name: "in order", cfg: fixed60, n: 100,
