@@ -39,8 +39,10 @@ const (
 //
 // A Frame does not own Samples. A FrameReader may reuse the backing array on its next
 // ReadFrame call, and a FrameWriter must not keep Samples after WriteFrame returns. Call
-// Clone to keep a frame beyond that point. These rules are what let the per-frame path run
-// without allocating.
+// Clone to keep a frame beyond that point. Receivers treat Samples as read-only: a stage
+// that changes the audio writes the result into its own buffer and passes that on, so
+// one frame can be handed to several consumers (see Tee) without copying. These rules
+// are what let the per-frame path run without allocating.
 type Frame struct {
 	// Samples holds the PCM samples, one per sample period.
 	Samples []int16
@@ -82,9 +84,12 @@ func SamplesPer(rate int, d time.Duration) int {
 
 // FrameReader is a source of frames.
 //
-// ReadFrame returns the next frame, or io.EOF at the end of the stream. The returned
-// Samples are valid until the next call to ReadFrame (see Frame). SampleRate reports the
-// rate of the frames it returns; it does not change during the life of the reader.
+// ReadFrame returns the next frame with a nil error, or a zero Frame with an error:
+// io.EOF at the end of the stream. (Unlike io.Reader, a reader does not return data and
+// an error together.) The returned Samples are valid until the next call to ReadFrame
+// (see Frame). SampleRate reports the rate of the frames it returns; it does not change
+// during the life of the reader. Unless documented otherwise, a FrameReader is used by
+// one goroutine at a time.
 type FrameReader interface {
 	ReadFrame() (Frame, error)
 	SampleRate() int
@@ -92,8 +97,9 @@ type FrameReader interface {
 
 // FrameWriter is a sink of frames.
 //
-// WriteFrame consumes one frame. It must not retain f.Samples after it returns. Frames
-// whose SampleRate differs from SampleRate() are rejected with ErrRateMismatch.
+// WriteFrame consumes one frame. It must not retain or modify f.Samples (see Frame).
+// Frames whose SampleRate differs from SampleRate() are rejected with an error wrapping
+// ErrRateMismatch.
 type FrameWriter interface {
 	WriteFrame(f Frame) error
 	SampleRate() int
