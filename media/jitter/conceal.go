@@ -29,18 +29,33 @@ func NewConcealer(sampleRate int) Concealer {
 }
 
 // PitchConcealer conceals lost speech in the manner of ITU-T G.711 Appendix I: it
-// estimates the pitch period of the recent history by normalised autocorrelation,
-// repeats the last pitch period (then the last two and three, to avoid a buzzy
-// sound) with overlap-add at every join, attenuates by 20% per 10 ms after the
-// first 10 ms, and is silent after 60 ms. On the first good frame it cross-fades
-// the synthetic signal into the real one over a quarter period plus 4 ms per
-// further 10 ms of loss.
+// estimates the pitch period of the recent history by normalised autocorrelation
+// (coarse search on decimated lags, then a fine one), repeats the last pitch
+// period (then the last two and three, so that long losses do not sound buzzy)
+// with a quarter-period overlap-add at every join, attenuates by 20% per 10 ms
+// after the first 10 ms, and is silent after 60 ms. On the first good frame it
+// cross-fades from the synthetic signal into the real one.
 //
-// Unlike Appendix I it does not delay its output by 3.75 ms to be able to rewrite
-// the end of the last good frame: the join into the first synthetic sample is made
-// continuous instead by adding the last real sample's offset from the repeated
-// period and letting that offset decay over a quarter period. This keeps the
-// receive path free of added latency and Good from having to return audio later.
+// It departs from Appendix I where measurements on speech showed a gain:
+//
+//   - No 3.75 ms output delay. Appendix I delays its output so that it can rewrite
+//     the end of the last good frame. Here the join into the first synthetic sample
+//     is made continuous by adding the last real sample's offset from the repeated
+//     waveform and letting that offset decay over a quarter period. The receive
+//     path gains no latency, and Good never has to return audio late.
+//   - A voicing gain. The repeated waveform is scaled by the normalised correlation
+//     at the pitch lag, averaged with the lags one sample either side, and the gain
+//     is compounded for each further period repeated. Strongly periodic audio is
+//     repeated at full level. Audio that is noisy, or whose period is drifting,
+//     is faded out sooner: repeating it adds more error than silence would.
+//   - A [1 2 1]/4 smoothing of the repeated waveform. High frequencies lose phase
+//     first when the period drifts by a fraction of a sample.
+//   - The cross-fade into the first good frame lasts a quarter period, not up to
+//     10 ms. The synthetic signal has drifted from the real one by then, and a
+//     longer fade only mixes more of it into good audio.
+//
+// On the espeak-ng speech of this package's tests these changes turned a concealer
+// that did no better than zero-filling by waveform SNR into one that beats it.
 //
 // The constants of Appendix I (pitch 66–200 Hz, 20 ms correlation window, 10 ms
 // steps) are scaled to the sample rate, so it works at 16 kHz as well as 8 kHz.
@@ -52,13 +67,16 @@ type PitchConcealer struct {
 	hist                               []int16 // most recent samples, oldest first
 	histN                              int     // valid samples at the end of hist
 	pb                                 []float32
-	lastLen                            int
 	erase                              int // samples concealed in this erasure
 	pitch, olap                        int
-	pblen, poff                        int // repeated region: the last pblen samples of pb
-	oldPblen, oldPoff, xfade, xfadeLen int // cross-fade from the previous region
-	delta                              float32
-	muted                              bool
+	pblen, poff                        int     // repeated region: the last pblen samples of pb
+	oldPblen, oldPoff, xfade, xfadeLen int     // cross-fade from the previous region
+	delta                              float32 // offset at the join, decaying over olap
+	muted                              bool    // no waveform to repeat: only fade delta out
+	rho                                float64 // periodicity of the history, from findPitch
+	voicing                            float32 // per-period gain factor
+	pg                                 float32 // current voicing gain
+	pcount                             int     // samples into the current period
 }
 
 // NewPitchConcealer returns a pitch-repetition concealer for speech at sampleRate
@@ -80,7 +98,6 @@ func NewPitchConcealer(sampleRate int) *PitchConcealer {
 	n := 3*c.pitchMax + c.pitchMax/4
 	c.hist = make([]int16, n)
 	c.pb = make([]float32, n)
-	c.lastLen = sampleRate / 50
 	return c
 }
 
@@ -89,7 +106,6 @@ func (c *PitchConcealer) Good(frame []int16) {
 	if c.erase > 0 {
 		c.endErasure(frame)
 	}
-	c.lastLen = len(frame)
 	c.push(frame)
 }
 
@@ -122,7 +138,11 @@ func (c *PitchConcealer) Conceal(dst []int16) []int16 {
 func (c *PitchConcealer) sample() float32 {
 	var v float32
 	if !c.muted {
-		v = c.next()
+		v = c.next() * c.pg
+		if c.pcount++; c.pcount == c.pitch {
+			c.pcount = 0
+			c.pg *= c.voicing
+		}
 	}
 	if c.erase < c.olap {
 		v += c.delta * float32(c.olap-c.erase) / float32(c.olap+1)
@@ -181,6 +201,15 @@ func (c *PitchConcealer) startErasure() {
 	}
 	c.pitch = c.findPitch()
 	c.olap = max(1, c.pitch/4)
+	c.voicing = float32(min(max(c.rho, 0), 1))
+	c.pg, c.pcount = c.voicing, 0
+	// Smooth the waveform to be repeated with a [1 2 1]/4 low-pass.
+	prev := c.pb[0]
+	for i := 1; i < n-1; i++ {
+		cur := c.pb[i]
+		c.pb[i] = 0.25*prev + 0.5*cur + 0.25*c.pb[i+1]
+		prev = cur
+	}
 	// Make the loop from the end of the last period back to its start seamless:
 	// cross-fade the last quarter period towards the samples one period earlier,
 	// which are what naturally precedes the period's first sample.
@@ -190,10 +219,10 @@ func (c *PitchConcealer) startErasure() {
 		c.pb[j] = (1-w)*c.pb[j] + w*c.pb[j-c.pitch]
 	}
 	c.pblen, c.poff = c.pitch, 0
-	// The first synthetic sample repeats x[n-P]; shift it by the last real
-	// sample's offset from its own one-period predecessor so the signal stays
-	// continuous, and let that offset decay over the quarter period.
-	c.delta = float32(c.hist[n-1]) - float32(c.hist[n-1-c.pitch])
+	// The first synthetic sample repeats x[n-P], scaled; shift it by the last
+	// real sample's offset from the (scaled) predecessor of x[n-P] so that the
+	// signal stays continuous, and let that offset decay over the quarter period.
+	c.delta = float32(c.hist[n-1]) - c.pg*c.pb[n-1-c.pitch]
 }
 
 // addPeriod extends the repeated region by one pitch period, as Appendix I does
@@ -209,10 +238,7 @@ func (c *PitchConcealer) addPeriod() {
 }
 
 func (c *PitchConcealer) endErasure(frame []int16) {
-	// Appendix I: overlap a quarter period, plus 4 ms for each 10 ms of loss
-	// beyond the first, at most 10 ms.
-	olen := c.olap + (c.erase-1)/c.step*(c.rate/250)
-	olen = min(olen, c.step, len(frame))
+	olen := min(c.olap, len(frame))
 	for i := range olen {
 		s := c.sample()
 		w := float32(i+1) / float32(olen+1)
@@ -242,6 +268,16 @@ func (c *PitchConcealer) findPitch() int {
 			best, bestCorr = lag, v
 		}
 	}
+	// Normalised correlation at the chosen lag, in [-1, 1].
+	var el float64
+	for _, v := range l {
+		el += float64(v) * float64(v)
+	}
+	// Average with the neighbouring lags: the period a moment from now is rarely
+	// exactly the one just measured, and a signal whose correlation collapses one
+	// sample off the best lag will not be predicted well.
+	norm := math.Sqrt(max(el, c.minPower))
+	c.rho = (bestCorr + c.corr(l, c.pb[n-c.corrLen-best-1:], 1) + c.corr(l, c.pb[n-c.corrLen-best+1:], 1)) / (3 * norm)
 	return best
 }
 
