@@ -50,9 +50,10 @@ const (
 	// Voiced speech is rich in harmonics, a DTMF generator is not.
 	maxHarmonicDB = -10.0
 
-	// harmonicClearance: a low-group harmonic is checked only if no high-group
-	// frequency lies within this many bin widths of it, where that tone's leakage
-	// would be mistaken for a harmonic.
+	// harmonicClearance: the low-group tone's harmonic is checked only when the
+	// key's high-group tone is more than this many bin widths from it; closer, that
+	// tone's own leakage would be taken for a harmonic (2×697 Hz is 58 Hz from
+	// 1336 Hz). The high-group harmonics, above 2.4 kHz, are always checked.
 	harmonicClearance = 2.5
 
 	// minRunBlocks consecutive blocks must agree before a digit starts: with

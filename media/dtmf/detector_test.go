@@ -194,7 +194,7 @@ func TestDetectorNoise(t *testing.T) {
 				dets := detect(t, rate, s.pcm, 20*ms)
 				assert.Equal(t, allKeys, digits(dets))
 
-				noise := newSignal(t, rate).pause(5 * time.Second).addNoise(rms, seed)
+				noise := newSignal(t, rate).pause(5*time.Second).addNoise(rms, seed)
 				assert.Empty(t, digits(detect(t, rate, noise.pcm, 20*ms)), "digits in noise alone")
 			})
 		}

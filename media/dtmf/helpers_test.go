@@ -25,7 +25,9 @@ func newSignal(t *testing.T, rate int) *signal {
 	return &signal{t: t, rate: rate, gen: g}
 }
 
-func (s *signal) samples(d time.Duration) int { return int(int64(d) * int64(s.rate) / int64(time.Second)) }
+func (s *signal) samples(d time.Duration) int {
+	return int(int64(d) * int64(s.rate) / int64(time.Second))
+}
 
 // pause appends silence.
 func (s *signal) pause(d time.Duration) *signal {

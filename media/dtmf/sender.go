@@ -10,9 +10,10 @@ import (
 
 // Errors returned by NewSender and the Sender's Send methods.
 var (
-	// ErrPayloadType means a payload type that cannot carry telephone-event: it
-	// must be a dynamic or unassigned RTP payload type (35-63 or 96-127), since
-	// telephone-event has no static number and is always negotiated in SDP.
+	// ErrPayloadType means a payload type that cannot carry telephone-event, which
+	// has no static number and is always negotiated in SDP: it must be outside the
+	// static assignments (0-34) and the range that collides with RTCP (72-76), and
+	// at most 127.
 	ErrPayloadType = errors.New("dtmf: invalid telephone-event payload type")
 	// ErrClockRate means a telephone-event clock rate outside 1000-192000 Hz.
 	ErrClockRate = errors.New("dtmf: invalid telephone-event clock rate")
@@ -20,7 +21,8 @@ var (
 	ErrPtime = errors.New("dtmf: invalid packet interval")
 	// ErrInvalidDigit means a rune that is not a DTMF key.
 	ErrInvalidDigit = errors.New("dtmf: invalid digit")
-	// ErrDuration means an event duration shorter than one RTP clock tick.
+	// ErrDuration means an event duration shorter than one RTP clock tick or
+	// longer than an hour.
 	ErrDuration = errors.New("dtmf: invalid event duration")
 	// ErrVolume means a volume above MaxVolume.
 	ErrVolume = errors.New("dtmf: invalid volume")
@@ -131,7 +133,7 @@ type queued struct {
 // NewSender validates cfg and returns an idle Sender.
 func NewSender(cfg SenderConfig) (*Sender, error) {
 	pt := cfg.PayloadType
-	if pt < 35 || pt > 127 || (pt > 63 && pt < 96) {
+	if pt < 35 || pt > 127 || (pt >= 72 && pt <= 76) {
 		return nil, fmt.Errorf("%w: %d", ErrPayloadType, pt)
 	}
 	rate := cfg.ClockRate

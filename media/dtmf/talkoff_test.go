@@ -163,8 +163,8 @@ func parseWAV(b []byte) ([]int16, int, error) {
 // rates here reduce to small fractions (22050→8000 is 441/160).
 func resample(pcm []int16, in, out int) []int16 {
 	g := gcd(in, out)
-	up, down := out/g, in/g // output n is at input position n*down/up
-	const half = 24         // taps on each side of the centre
+	up, down := out/g, in/g                          // output n is at input position n*down/up
+	const half = 24                                  // taps on each side of the centre
 	fc := 0.45 * float64(min(in, out)) / float64(in) // cut-off, cycles per input sample
 	taps := make([][2 * half]float64, up)
 	for ph := range taps {

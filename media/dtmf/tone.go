@@ -55,10 +55,6 @@ func Frequencies(digit rune) (low, high float64, ok bool) {
 // fullScale is the peak of a 0 dBFS sine.
 const fullScale = 32767.0
 
-// maxComponentDBFS is the loudest component level at which two equal components
-// cannot clip.
-var maxComponentDBFS = 20 * math.Log10(0.5)
-
 // Generator writes dual tones into caller buffers, phase-continuously: each call
 // of Generate continues both sinusoids exactly where the previous call stopped,
 // also across SetDigit and SetTones, so frame boundaries and frequency changes
