@@ -304,12 +304,15 @@ func New(cfg Config) (*Buffer, error) {
 	}
 	b.slots = make([]slot, b.capacity)
 	b.frameTS = max(1, b.durTS(cfg.FrameDuration))
-	b.slotSize = 64
+	b.slotSize = 192 // a 20 ms G.711 or G.722 payload fits without growing
 	b.arena = make([]byte, int(b.capacity)*b.slotSize)
 	b.pr.payload = make([]byte, 0, b.slotSize)
 	b.out = make([]byte, 0, b.slotSize)
 	b.target = b.fixedTS
-	b.seedTarget = b.fixedTS
+	if cfg.Mode == Adaptive {
+		b.target = min(max(b.fixedTS, b.minTS), b.maxTS)
+	}
+	b.seedTarget = b.target
 	return b, nil
 }
 
@@ -727,7 +730,7 @@ func (b *Buffer) play(s *slot) Packet {
 
 // skip advances playout by n frames, dropping what it passes.
 func (b *Buffer) skip(n int64) {
-	for ; n > 0; n-- {
+	for ; n > 0 && b.count > 0; n-- {
 		if s := b.slotOf(b.nextSeq); s != nil && s.ts-b.cursor < b.frameTS/2 {
 			s.state = slotUsed
 			b.count--
@@ -739,6 +742,7 @@ func (b *Buffer) skip(n int64) {
 		}
 		b.cursor += b.frameTS
 	}
+	b.cursor += n * b.frameTS // nothing left to pass
 }
 
 func (b *Buffer) popMissing() (Packet, Status) {

@@ -9,7 +9,7 @@ const (
 	// configured starting depth.
 	warmup = 32
 	// recomputeEvery spreads the cost of the percentile over several packets.
-	recomputeEvery = 8
+	recomputeEvery = 16
 	// quantile is the share of packets the target depth aims to play on time.
 	quantilePermille = 980
 )
