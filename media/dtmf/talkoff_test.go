@@ -57,10 +57,8 @@ var talkOffVoices = []struct {
 	{"en-us+f3", 190, "en2"},
 	{"en-us+m7", 140, "en3"},
 	{"en-gb", 160, "en2"},
-	{"en-gb+f1", 210, "en1"},
-	{"en-us+f5", 120, "en3"},
-	{"en-gb+m3", 175, "en3"},
-	{"en-us+klatt2", 165, "en2"},
+	{"en-gb+f1", 210, "en3"},
+	{"en-us+klatt2", 165, "en1"},
 	{"de", 160, "de"},
 	{"de+f2", 185, "de"},
 	{"fr", 160, "fr"},
@@ -69,8 +67,12 @@ var talkOffVoices = []struct {
 	{"es+f4", 150, "es"},
 }
 
-// minTalkOffSpeech is the least speech the test must run through.
-const minTalkOffSpeech = 60 * time.Second
+// minTalkOffSpeech is the least speech the test must run through; maxClip caps
+// each configuration.
+const (
+	minTalkOffSpeech = 60 * time.Second
+	maxClip          = 12 * time.Second
+)
 
 func TestTalkOff(t *testing.T) {
 	bin, err := exec.LookPath("espeak-ng")
@@ -93,6 +95,8 @@ func TestTalkOff(t *testing.T) {
 		pcm, rate, err := parseWAV(raw)
 		require.NoError(t, err, "voice %s", v.voice)
 		require.NotEmpty(t, pcm, "voice %s produced no audio", v.voice)
+		// Keep the test fast (it runs under -race): a dozen seconds per voice.
+		pcm = pcm[:min(len(pcm), int(maxClip.Seconds()*float64(rate)))]
 		c := clip{name: fmt.Sprintf("%s@%dwpm", v.voice, v.wpm), pcm: map[int][]int16{}}
 		for _, to := range []int{8000, 16000} {
 			c.pcm[to] = resample(pcm, rate, to)
