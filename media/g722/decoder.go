@@ -30,9 +30,9 @@ var ErrMode = errors.New("g722: invalid mode")
 // concurrent use.
 type Decoder struct {
 	low, high band
-	// x is the receive QMF delay line: x[22] holds rl+rh and x[23] rl-rh of the newest
+	// x is the receive QMF delay line: each pair holds rl+rh then rl-rh of one
 	// sub-band sample pair.
-	x    [24]int32
+	x    qmfLine
 	mode Mode
 }
 
@@ -64,14 +64,10 @@ func (d *Decoder) Decode(dst []int16, payload []byte) []int16 {
 		rl := d.decodeLow(int32(code))
 		rh := d.decodeHigh(int32(code>>6) & 3)
 
-		// Receive QMF: interpolate both bands back to 16 kHz.
-		copy(d.x[:22], d.x[2:])
-		d.x[22], d.x[23] = rl+rh, rl-rh
-		var xo0, xo1 int32
-		for i := range 12 {
-			xo1 += d.x[2*i] * qmf[i]
-			xo0 += d.x[2*i+1] * qmf[11-i]
-		}
+		// Receive QMF: interpolate both bands back to 16 kHz. The difference signal
+		// through the even taps gives the first output sample, the sum through the
+		// odd taps the second.
+		xo0, xo1 := qmfFilter(d.x.push(rl+rh, rl-rh))
 		dst = append(dst, int16(sat16(xo0>>11)), int16(sat16(xo1>>11)))
 	}
 	return dst

@@ -8,8 +8,7 @@ package g722
 // is not safe for concurrent use.
 type Encoder struct {
 	low, high band
-	// x is the QMF delay line: x[23] is the newest input sample.
-	x [24]int32
+	x         qmfLine
 	// pending holds an odd trailing input sample until its pair arrives.
 	pending    int16
 	hasPending bool
@@ -52,13 +51,7 @@ func (e *Encoder) encodePair(x0, x1 int32) byte {
 	// Transmit QMF: xa filters the newer (even-phase) samples with the even taps, xb
 	// the older ones with the odd taps; their sum is the lower band and their
 	// difference the higher band, both decimated to 8 kHz.
-	copy(e.x[:22], e.x[2:])
-	e.x[22], e.x[23] = x0, x1
-	var xa, xb int32
-	for i := range 12 {
-		xb += e.x[2*i] * qmf[i]
-		xa += e.x[2*i+1] * qmf[11-i]
-	}
+	xa, xb := qmfFilter(e.x.push(x0, x1))
 	xl := (xa + xb) >> 14
 	xh := (xa - xb) >> 14
 	return byte(e.encodeHigh(xh)<<6 | e.encodeLow(xl))
@@ -74,28 +67,20 @@ func (e *Encoder) encodeLow(xl int32) int32 {
 	el := sat16(xl - b.s)
 
 	// QUANTL: find the magnitude interval of el among the scaled decision levels.
-	wd := el
-	if el < 0 {
-		wd = -(el + 1)
-	}
-	// The Recommendation scans intervals 1..29 for the first scaled level above wd;
-	// the levels increase with i, so a binary search finds the same interval.
-	lo, hi := int32(1), int32(30) // the answer lies in [lo, hi]
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if wd < (q6[mid&31]*det)>>12 {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	i := lo & 31
-	var il int32
-	if el < 0 {
-		il = iln[i]
-	} else {
-		il = ilp[i]
-	}
+	// For negative el the magnitude is -(el+1), which is el's one's complement.
+	neg := el >> 31
+	wd := el ^ neg
+	// The Recommendation scans intervals 1..29 for the first scaled level above wd.
+	// The levels increase with the interval, so that is one more than the number of
+	// levels at or below wd, which a branch-free binary search counts (q6[30] and
+	// q6[31] are sentinels no magnitude reaches).
+	w, d := int64(wd), int64(det)
+	pos := quantlStep(0, 16, w, d)
+	pos = quantlStep(pos, 8, w, d)
+	pos = quantlStep(pos, 4, w, d)
+	pos = quantlStep(pos, 2, w, d)
+	pos = quantlStep(pos, 1, w, d)
+	il := ilpn[neg&1][(pos+1)&31]
 
 	// INVQAL: the predictor works on the 4-bit core of the code only.
 	il4 := il >> 2
@@ -105,6 +90,13 @@ func (e *Encoder) encodeLow(xl int32) int32 {
 	b.adaptLow(il4)
 	b.predict(dlt)
 	return il
+}
+
+// quantlStep is one step of QUANTL's binary search: it advances pos by step if the
+// magnitude wd reaches the decision level pos+step scaled by det.
+func quantlStep(pos, step int32, wd, det int64) int32 {
+	level := (int64(q6[(pos+step)&31]) * det) >> 12
+	return pos + step&int32((level-wd-1)>>63) // step if wd >= level, else 0
 }
 
 // encodeHigh codes one higher-band sample with the 2-bit adaptive quantizer (blocks 1H
@@ -117,20 +109,13 @@ func (e *Encoder) encodeHigh(xh int32) int32 {
 	eh := sat16(xh - b.s)
 
 	// QUANTH.
-	wd := eh
-	if eh < 0 {
-		wd = -(eh + 1)
-	}
+	neg := eh >> 31
+	wd := eh ^ neg
 	mih := 1
 	if wd >= (quanthStep*det)>>12 {
 		mih = 2
 	}
-	var ih int32
-	if eh < 0 {
-		ih = ihn[mih]
-	} else {
-		ih = ihp[mih]
-	}
+	ih := ihpn[neg&1][mih]
 
 	// INVQAH, LOGSCH, SCALEH and block 4H.
 	dh := mult(det, qm2[ih])
@@ -147,4 +132,40 @@ func grow[S ~[]E, E any](s S, n int) S {
 		return ns
 	}
 	return s
+}
+
+// qmfLine is the 24-sample QMF delay line, stored twice over in a 48-entry buffer
+// (buf[k] == buf[k+24]) so that the newest 24 samples are always contiguous. Pushing a
+// pair costs four stores instead of shifting 22 samples. The zero value is an empty
+// (all-zero) line.
+type qmfLine struct {
+	buf [48]int32
+	pos int // start of the current window, even, 0..22
+}
+
+// push replaces the two oldest samples with x0 and x1 (x1 the newer) and returns the
+// window, oldest sample first.
+func (l *qmfLine) push(x0, x1 int32) *[24]int32 {
+	q := l.pos
+	l.buf[q], l.buf[q+1], l.buf[q+24], l.buf[q+25] = x0, x1, x0, x1
+	q += 2
+	if q == 24 {
+		q = 0
+	}
+	l.pos = q
+	return (*[24]int32)(l.buf[q : q+24])
+}
+
+// qmfFilter applies the 24-tap QMF to a window x (x[23] newest): xa is the sum over
+// the samples at odd positions (the newer phase) with the even-indexed taps h0, h2,
+// ..., and xb the sum over the even positions with the odd-indexed taps h1, h3, ....
+// Written out so that each product is a multiplication by a table constant.
+func qmfFilter(x *[24]int32) (xa, xb int32) {
+	xa = x[23]*qmf[0] + x[21]*qmf[1] + x[19]*qmf[2] + x[17]*qmf[3] +
+		x[15]*qmf[4] + x[13]*qmf[5] + x[11]*qmf[6] + x[9]*qmf[7] +
+		x[7]*qmf[8] + x[5]*qmf[9] + x[3]*qmf[10] + x[1]*qmf[11]
+	xb = x[0]*qmf[0] + x[2]*qmf[1] + x[4]*qmf[2] + x[6]*qmf[3] +
+		x[8]*qmf[4] + x[10]*qmf[5] + x[12]*qmf[6] + x[14]*qmf[7] +
+		x[16]*qmf[8] + x[18]*qmf[9] + x[20]*qmf[10] + x[22]*qmf[11]
+	return xa, xb
 }

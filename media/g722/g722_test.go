@@ -32,7 +32,7 @@ func TestTables(t *testing.T) {
 		assert.Less(t, q6[i-1], q6[i], "q6[%d]", i)
 	}
 
-	// iln and ilp give 60 distinct codes; every 6-bit output level of interval i lies
+	// ILP and ILN give 60 distinct codes; every 6-bit output level of interval i lies
 	// between that interval's decision levels (scaled by 8 in qm6), with the sign of
 	// the interval.
 	seen := map[int32]bool{}
@@ -40,7 +40,7 @@ func TestTables(t *testing.T) {
 		for _, c := range []struct {
 			code int32
 			sign int32
-		}{{ilp[i], 1}, {iln[i], -1}} {
+		}{{ilpn[0][i], 1}, {ilpn[1][i], -1}} {
 			require.False(t, seen[c.code], "code %d used twice", c.code)
 			seen[c.code] = true
 			level := qm6[c.code] * c.sign
@@ -94,6 +94,8 @@ func TestTables(t *testing.T) {
 			}
 		}
 	}
+	// The higher-band code tables.
+	assert.Equal(t, [2][3]int32{{0, 3, 2}, {0, 1, 0}}, ihpn)
 	// Reset scale factors: DETL = 32 and DETH = 8 (G.722 §6.2).
 	assert.Equal(t, int32(32), scale(0, 8))
 	assert.Equal(t, int32(8), scale(0, 10))
@@ -108,11 +110,11 @@ func TestTables(t *testing.T) {
 // Octet 0. The QMF delay line holds x[23] = 16384 only, so xA = 3*16384 = 49152
 // (h0 = 3), xB = 0, and xL = xH = 49152 >> 14 = 3.
 //   - QUANTL: el = 3. The thresholds (q6[i]*32) >> 12 are 0,0,0,1,1,1,2,2,2,3,3,4 for
-//     i = 1..12; the first that exceeds 3 is i = 12, so IL = ilp[12] = 50.
+//     i = 1..12; the first that exceeds 3 is i = 12, so IL = ILP[12] = 50.
 //   - INVQAL: qm4[50>>2 = 12] = 4240, DLT = 32*4240 >> 15 = 4. LOGSCL: NBL = 0 +
 //     wl[rl42[12] = 3] = 172. Block 4L: RLT = PLT = 4, APL2 = 128, APL1 = 192, all
 //     BL = 128; SL = (192*8 >> 15) + (128*8 >> 15) = 0.
-//   - QUANTH: eh = 3 >= (564*8) >> 12 = 1, so MIH = 2 and IH = ihp[2] = 2. INVQAH:
+//   - QUANTH: eh = 3 >= (564*8) >> 12 = 1, so MIH = 2 and IH = IHP[2] = 2. INVQAH:
 //     DH = 8*7408 >> 15 = 1; NBH = wh[rh2[2] = 2] = 798; SH = 0.
 //   - Octet = 2<<6 | 50 = 0xB2.
 //
@@ -120,9 +122,9 @@ func TestTables(t *testing.T) {
 // -11): xA = -180224, xL = xH = -180224 >> 14 = -11.
 //   - DETL = (ilb[172>>6 = 2] = 2139 >> 8) << 2 = 32; el = -11 - 0, magnitude
 //     -(el+1) = 10. (1339*32) >> 12 = 10 is not above 10, (1458*32) >> 12 = 11 is,
-//     so i = 23 and IL = iln[23] = 11.
+//     so i = 23 and IL = ILN[23] = 11.
 //   - DETH = (ilb[798>>6 = 12] = 2656 >> 10) << 2 = 8; eh = -11, magnitude 10 >= 1,
-//     IH = ihn[2] = 0.
+//     IH = IHN[2] = 0.
 //   - Octet = 0<<6 | 11 = 0x0B.
 //   - Updates: DLT = 32*qm4[2] >> 15 = 32*-12896 >> 15 = -13 (floor); NBL =
 //     (172*32512 >> 15) + wl[rl42[2] = 6] = 170 + 1198 = 1368. Block 4L with PLT = -13
@@ -134,13 +136,13 @@ func TestTables(t *testing.T) {
 // Octet 2. x[19] = 16384 meets h4 = 12: xL = xH = 196608 >> 14 = 12.
 //   - DETL = (ilb[1368>>6 = 21] = 3228 >> 8) << 2 = 48; el = 12 - (-1) = 13.
 //     (1121*48) >> 12 = 13 is not above 13, (1219*48) >> 12 = 14 is: i = 21,
-//     IL = ilp[21] = 41.
+//     IL = ILP[21] = 41.
 //   - DETH = (ilb[1589>>6 = 24] = 3444 >> 10) << 2 = 12; eh = 13 >= (564*12) >> 12 =
-//     1, IH = ihp[2] = 2.
+//     1, IH = IHP[2] = 2.
 //   - Octet = 2<<6 | 41 = 0xA9.
 //
 // Silence: with zero input, el = 0 falls in interval 4 (the first threshold above 0 is
-// (150*32) >> 12 = 1), so IL = ilp[4] = 58 and DLT = 32*1200 >> 15 = 1, which keeps NBL
+// (150*32) >> 12 = 1), so IL = ILP[4] = 58 and DLT = 32*1200 >> 15 = 1, which keeps NBL
 // at 0; eh = 0 is below 1, so IH = 3 and DH = 8*1616 >> 15 = 0. The octet is
 // 3<<6 | 58 = 0xFA. It stays 0xFA while SL stays 0, which holds at least for the first
 // eight octets: each BL grows by at most 128 and each AL by at most 192 per sample, so
@@ -153,6 +155,27 @@ func TestKnownAnswer(t *testing.T) {
 
 	silence := NewEncoder().Encode(nil, make([]int16, 16))
 	assert.Equal(t, []byte{0xFA, 0xFA, 0xFA, 0xFA, 0xFA, 0xFA, 0xFA, 0xFA}, silence)
+}
+
+// TestRanges checks the bounds predict relies on to skip saturations.
+func TestRanges(t *testing.T) {
+	var maxDet int32
+	for nb := int32(0); nb <= nbLowMax; nb++ {
+		maxDet = max(maxDet, scale(nb, 8))
+	}
+	for nb := int32(0); nb <= nbHighMax; nb++ {
+		maxDet = max(maxDet, scale(nb, 10))
+	}
+	assert.Equal(t, int32(16384), maxDet)
+	var maxQ int32
+	for _, q := range qm4 {
+		maxQ = max(maxQ, q, -q)
+	}
+	for _, q := range qm2 {
+		maxQ = max(maxQ, q, -q)
+	}
+	assert.Equal(t, int32(maxDlt), mult(maxDet, maxQ))
+	assert.Equal(t, int32(-maxDlt), mult(maxDet, -maxQ))
 }
 
 func sum(b []byte) string {

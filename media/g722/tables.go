@@ -1,5 +1,7 @@
 package g722
 
+import "math"
+
 // The tables below are those of ITU-T G.722 (09/2012) §6, in the fixed-point scaling
 // the Recommendation uses. They are read-only.
 
@@ -10,23 +12,25 @@ package g722
 var qmf = [12]int32{3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11}
 
 // q6 holds the lower-band decision levels of the 6-bit (60-level) quantizer for
-// magnitude intervals 1..29, scaled by 2^3 relative to DETL. q6[0] and q6[30..31] are
-// not used as thresholds: interval 30 is everything above q6[29].
+// magnitude intervals 1..29, scaled by 2^3 relative to DETL. Interval 30 is everything
+// above q6[29]; q6[30] and q6[31] are sentinels above any scaled magnitude, which
+// keep the encoder's search within 1..30.
 var q6 = [32]int32{
 	0, 35, 72, 110, 150, 190, 233, 276, 323, 370, 422, 473, 530, 587, 650, 714,
-	786, 858, 940, 1023, 1121, 1219, 1339, 1458, 1612, 1765, 1980, 2195, 2557, 2919, 0, 0,
+	786, 858, 940, 1023, 1121, 1219, 1339, 1458, 1612, 1765, 1980, 2195, 2557, 2919, math.MaxInt32, math.MaxInt32,
 }
 
-// iln and ilp map a magnitude interval (1..30) to the 6-bit lower-band code for a
-// negative and a non-negative difference signal respectively.
-var iln = [32]int32{
-	0, 63, 62, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19,
-	18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 0,
-}
-
-var ilp = [32]int32{
-	0, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47,
-	46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 0,
+// ilpn maps a magnitude interval (1..30) to the 6-bit lower-band code: ILP for a
+// non-negative difference signal (row 0) and ILN for a negative one (row 1).
+var ilpn = [2][32]int32{
+	{
+		0, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47,
+		46, 45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 0,
+	},
+	{
+		0, 63, 62, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19,
+		18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 0,
+	},
 }
 
 // qm6 is the 6-bit lower-band inverse quantizer (64 kbit/s mode), indexed by the code.
@@ -79,12 +83,9 @@ var ilb = [32]int32{
 // qm2 is the 2-bit higher-band inverse quantizer, indexed by the code.
 var qm2 = [4]int32{-7408, -1616, 7408, 1616}
 
-// ihn and ihp map the higher-band magnitude interval (1 or 2) to the 2-bit code for a
-// negative and a non-negative difference signal.
-var (
-	ihn = [3]int32{0, 1, 0}
-	ihp = [3]int32{0, 3, 2}
-)
+// ihpn maps the higher-band magnitude interval (1 or 2) to the 2-bit code: IHP for a
+// non-negative difference signal (row 0) and IHN for a negative one (row 1).
+var ihpn = [2][3]int32{{0, 3, 2}, {0, 1, 0}}
 
 // rh2 maps the higher-band code to the index into wh.
 var rh2 = [4]int32{2, 1, 2, 1}
