@@ -37,6 +37,7 @@ type Receiver struct {
 	// started says a good frame was decoded since the start or the last Reset.
 	concealing int
 	started    bool
+	inSpeech   bool // the last frame was decoded or concealed audio
 	lastLen    int
 	concealMax int
 	silence    uint64
@@ -107,7 +108,7 @@ func (r *Receiver) Reset() {
 	defer r.mu.Unlock()
 	r.buf.Reset()
 	r.dec = r.codec.NewDecoder()
-	r.started = false
+	r.started, r.inSpeech = false, false
 	r.concealing = 0
 }
 
@@ -115,8 +116,10 @@ func (r *Receiver) Reset() {
 //   - Ready: decoded audio, flagged media.FlagRTP with the packet's timestamp and
 //     sequence number;
 //   - Missing: concealed audio, flagged media.FlagConcealed;
-//   - Buffering: concealed audio (FlagConcealed) while a concealment started by a
-//     loss is still fading out, otherwise silence (FlagSilence).
+//   - Buffering: concealed audio (FlagConcealed) for up to 60 ms after audio, so
+//     that a pause the buffer inserts to grow its depth, or the end of a
+//     talkspurt, fades out instead of stopping dead; silence (FlagSilence) after
+//     that.
 //
 // Before the first packet, and after long silence, frames are silent. Samples are
 // valid until the next Pop.
@@ -129,7 +132,7 @@ func (r *Receiver) Pop(now time.Time) (media.Frame, Status) {
 	case st == Ready:
 		r.pcm = r.dec.Decode(r.pcm[:0], pkt.Payload)
 		r.conceal.Good(r.pcm)
-		r.started = true
+		r.started, r.inSpeech = true, true
 		r.concealing = 0
 		if len(r.pcm) > 0 {
 			r.lastLen = len(r.pcm)
@@ -138,7 +141,7 @@ func (r *Receiver) Pop(now time.Time) (media.Frame, Status) {
 		f.Timestamp, f.Sequence, f.Flags = pkt.Timestamp, pkt.Sequence, media.FlagRTP
 		r.decoded++
 		return f, st
-	case r.started && (st == Missing || r.concealing > 0 && r.concealing < r.concealMax):
+	case r.started && (st == Missing || r.inSpeech && r.concealing < r.concealMax):
 		r.pcm = r.conceal.Conceal(r.grow(r.lastLen))
 		r.concealing += len(r.pcm)
 		f.Samples, f.Flags = r.pcm, media.FlagConcealed
@@ -147,6 +150,7 @@ func (r *Receiver) Pop(now time.Time) (media.Frame, Status) {
 		r.pcm = r.grow(r.lastLen)
 		clear(r.pcm)
 		f.Samples, f.Flags = r.pcm, media.FlagSilence
+		r.inSpeech = false
 		r.silence++
 	}
 	return f, st

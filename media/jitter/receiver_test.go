@@ -2,6 +2,7 @@ package jitter
 
 import (
 	"math"
+	"sort"
 	"testing"
 	"time"
 
@@ -135,4 +136,60 @@ func TestReceiverAllocs(t *testing.T) {
 		step()
 	}
 	assert.Zero(t, testing.AllocsPerRun(1000, step))
+}
+
+// When a late packet makes the adaptive buffer hold playout, the receiver
+// conceals the held frames rather than cutting to silence mid-speech.
+func TestReceiverConcealsHold(t *testing.T) {
+	codec := media.PCMU()
+	r, err := NewReceiver(ReceiverConfig{Codec: codec})
+	require.NoError(t, err)
+	payloads := sendTone(codec, 50)
+	ps := stream(300, 1, 1, func(i int) time.Duration {
+		if i == 150 {
+			return ms(120)
+		}
+		return ms(10)
+	})
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].arrival.Before(ps[j].arrival) })
+	var flags []media.FrameFlags
+	var statuses []Status
+	pi := 0
+	for k := range 310 {
+		now := epoch.Add(time.Duration(k)*ms(20) + ms(5))
+		for ; pi < len(ps) && !ps[pi].arrival.After(now); pi++ {
+			p := ps[pi]
+			_ = r.Push(p.seq, p.ts, p.marker, payloads[p.id%50], p.arrival)
+		}
+		f, st := r.Pop(now)
+		flags = append(flags, f.Flags)
+		statuses = append(statuses, st)
+	}
+	first, last := -1, -1
+	for i, st := range statuses {
+		if st == Ready {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	// The concealer mutes after 60 ms, so a longer hold ends in silence; before
+	// that, every frame of the hold is concealed.
+	holds, run := 0, 0
+	for i := first; i <= last; i++ {
+		if statuses[i] == Ready {
+			run = 0
+			continue
+		}
+		if run < 3 {
+			assert.True(t, flags[i]&media.FlagConcealed != 0, "frame %d (%v) not concealed", i, statuses[i])
+		}
+		run++
+		if statuses[i] == Buffering {
+			holds++
+		}
+	}
+	assert.Positive(t, holds, "the late packet made the buffer grow")
+	assert.Equal(t, uint64(1), r.Stats().Late)
 }

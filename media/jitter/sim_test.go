@@ -133,11 +133,3 @@ func countStatus(pops []popResult, st Status) int {
 	}
 	return n
 }
-
-func seq(from, to int) []int {
-	var s []int
-	for i := from; i < to; i++ {
-		s = append(s, i)
-	}
-	return s
-}
