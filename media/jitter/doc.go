@@ -62,11 +62,24 @@
 // # Concealment
 //
 // [PitchConcealer] follows ITU-T G.711 Appendix I for 8 kHz (and, scaled, 16 kHz)
-// speech: pitch estimation by autocorrelation, repetition of the last one to three
-// pitch periods with overlap-add, 20% attenuation per 10 ms after the first 10 ms,
-// silence after 60 ms, and a cross-fade into the first good frame. Unlike Appendix I
-// it adds no 3.75 ms output delay (see the type's documentation). [FadeConcealer]
-// fades to silence, for other audio. Both allocate nothing per frame.
+// speech. It estimates the pitch by autocorrelation and repeats the last one to
+// three pitch periods with overlap-add. After the first 10 ms it attenuates by 20%
+// per 10 ms, it is silent after 60 ms, and it cross-fades into the first good
+// frame. It differs from Appendix I in four measured ways, described on the type:
+// no 3.75 ms output delay, a voicing gain that fades out signals that repetition
+// would not predict, light smoothing of the repeated waveform, and a shorter
+// recovery cross-fade. On the package's quality test (5% loss, mean of five
+// patterns) it beats zero-filling by 8 dB SNR on a harmonic tone with vibrato
+// (10 dB segmental SNR on the lost frames) and by 1.5 dB on espeak-ng speech
+// (2.2 dB segmental). With 2-frame bursts the gains are 3.6 dB and 0.6 dB
+// (5.7 dB and 1.1 dB segmental). [FadeConcealer] fades to silence, for other
+// audio. Neither allocates per frame.
+//
+// [Receiver] decodes Ready packets, conceals Missing ones, and also conceals for
+// up to 60 ms when the buffer holds playout right after audio, so neither a
+// deliberate pause to grow the depth nor the end of a talkspurt cuts off
+// abruptly. After that it plays silence. Frames carry media.FlagRTP,
+// media.FlagConcealed or media.FlagSilence accordingly.
 //
 // # Allocation
 //
