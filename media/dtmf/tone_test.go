@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-go/switchboard/media"
 )
 
 func TestFrequencies(t *testing.T) {
@@ -185,6 +187,22 @@ func TestToneDetectRoundTrip(t *testing.T) {
 				}
 			}
 			assert.Equal(t, allKeys, digits(got), "rate %d level %v", rate, level)
+		}
+	}
+}
+
+// TestDetectThroughG711: keys survive G.711 (μ-law and A-law) quantisation, as
+// they arrive from the network at 8 kHz.
+func TestDetectThroughG711(t *testing.T) {
+	for _, codec := range []media.Codec{media.PCMU(), media.PCMA()} {
+		for _, level := range []float64{-7, -20, -30} {
+			s := newSignal(t, 8000).pause(40 * ms)
+			for _, k := range allKeys {
+				s.key(k, level, 45*ms).pause(45 * ms)
+			}
+			enc, dec := codec.NewEncoder(), codec.NewDecoder()
+			pcm := dec.Decode(nil, enc.Encode(nil, s.pcm))
+			assert.Equal(t, allKeys, digits(detect(t, 8000, pcm, 20*ms)), "%s at %v dBFS", codec.Name(), level)
 		}
 	}
 }
