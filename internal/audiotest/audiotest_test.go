@@ -288,3 +288,26 @@ func TestDecodeWAVExtensible(t *testing.T) {
 	assert.Equal(t, audiotest.Format{Rate: 16000, Channels: 1, Bits: 16}, f)
 	assert.Equal(t, []int16{-5, 9}, s)
 }
+
+func TestActiveSpan(t *testing.T) {
+	rate := 8000
+	sig := audiotest.Silence(rate, 300*time.Millisecond)
+	sig = append(sig, audiotest.Sine(rate, 1000, time.Second, -6)...)
+	sig = append(sig, audiotest.Silence(rate, 500*time.Millisecond)...)
+	sig = append(sig, audiotest.Sine(rate, 500, 200*time.Millisecond, -6)...)
+	from, to, ok := audiotest.ActiveSpan(sig, rate, 20*time.Millisecond, -30)
+	require.True(t, ok)
+	assert.Equal(t, 2400, from)
+	assert.Equal(t, 2400+8000, to)
+
+	// A span that runs to the end stops at the last whole block.
+	from, to, ok = audiotest.ActiveSpan(sig[:2400+4090], rate, 20*time.Millisecond, -30)
+	require.True(t, ok)
+	assert.Equal(t, 2400, from)
+	assert.Equal(t, 2400+4000, to)
+
+	_, _, ok = audiotest.ActiveSpan(audiotest.Silence(rate, time.Second), rate, 20*time.Millisecond, -60)
+	assert.False(t, ok)
+	_, _, ok = audiotest.ActiveSpan(nil, rate, 20*time.Millisecond, -60)
+	assert.False(t, ok)
+}

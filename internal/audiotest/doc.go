@@ -1,7 +1,8 @@
 // Package audiotest holds small audio helpers for tests: it writes and reads 16-bit PCM
 // WAV files, generates sine tones, multi-tones and silence, and measures what a
-// recording holds (Goertzel power at one frequency, the dominant frequency, the
-// spurious-free dynamic range around a tone, RMS level in dBFS).
+// recording holds (Goertzel power at one frequency, an FFT spectrum, the dominant
+// frequency, the spurious-free dynamic range around a tone, RMS level in dBFS, where
+// the loud part of a recording starts and ends).
 //
 // Tests use it to check audio by content rather than by byte count: play a known tone
 // into a call, record what the far end received, and assert that the recording's

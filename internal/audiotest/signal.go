@@ -57,3 +57,24 @@ func clip(v float64) int16 {
 	}
 	return int16(v)
 }
+
+// ActiveSpan finds the first run of consecutive blocks (each block long) whose RMS level
+// is above thresholdDBFS and returns it as sample offsets [from, to). ok is false when
+// no block is that loud. Tests use it to find where a tone sits in a recording whose
+// start is not known exactly.
+func ActiveSpan(samples []int16, rate int, block time.Duration, thresholdDBFS float64) (from, to int, ok bool) {
+	n := max(NumSamples(rate, block), 1)
+	for i := 0; i+n <= len(samples); i += n {
+		loud := RMSdBFS(samples[i:i+n]) > thresholdDBFS
+		switch {
+		case loud && !ok:
+			from, ok = i, true
+		case !loud && ok:
+			return from, i, true
+		}
+	}
+	if ok {
+		return from, len(samples) - len(samples)%n, true
+	}
+	return 0, 0, false
+}
