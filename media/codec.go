@@ -1,6 +1,7 @@
 package media
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -239,8 +240,7 @@ type l16Coder struct{}
 func (l16Coder) Encode(dst []byte, pcm []int16) []byte {
 	dst, out := extend(dst, 2*len(pcm))
 	for i, s := range pcm {
-		out[2*i] = byte(uint16(s) >> 8)
-		out[2*i+1] = byte(s)
+		binary.BigEndian.PutUint16(out[2*i:2*i+2], uint16(s))
 	}
 	return dst
 }
@@ -248,9 +248,8 @@ func (l16Coder) Encode(dst []byte, pcm []int16) []byte {
 func (l16Coder) Decode(dst []int16, payload []byte) []int16 {
 	n := len(payload) / 2
 	dst, out := extend(dst, n)
-	payload = payload[:2*n]
 	for i := range out {
-		out[i] = int16(uint16(payload[2*i])<<8 | uint16(payload[2*i+1]))
+		out[i] = int16(binary.BigEndian.Uint16(payload[2*i : 2*i+2]))
 	}
 	return dst
 }
