@@ -29,7 +29,8 @@ func design(l, fromRate, toRate int, passband, atten float64) (phases []float32,
 	h := make([]float64, n)
 	i0b := besselI0(beta)
 	var sum float64
-	for i := range h {
+	// The response is symmetric about its centre, so compute half and mirror it.
+	for i := range (n + 1) / 2 {
 		x := float64(i) - centre
 		s := 2 * fc
 		if x != 0 {
@@ -38,7 +39,10 @@ func design(l, fromRate, toRate int, passband, atten float64) (phases []float32,
 		r := 2*float64(i)/float64(n-1) - 1
 		w := besselI0(beta*math.Sqrt(math.Max(0, 1-r*r))) / i0b
 		h[i] = s * w
-		sum += h[i]
+		h[n-1-i] = h[i]
+	}
+	for _, v := range h {
+		sum += v
 	}
 	// Unity gain at DC for every phase on average: each output is built from one phase,
 	// and the L phases together hold the whole prototype.
