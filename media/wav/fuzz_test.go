@@ -29,6 +29,10 @@ func FuzzReader(f *testing.F) {
 	f.Add(riff(fmtChunk(FormatPCM, 1, 8000, 16), chunk{id: "data", data: []byte{1, 2, 3, 4}}), uint8(0))
 	f.Add(riff(extFmt(FormatPCM, 2, 16000, 24, 24), chunk{id: "data", data: make([]byte, 60), size: u32(0)}), uint8(1))
 	f.Add(riff(chunk{id: "LIST", data: []byte("abc")}, fmtChunk(FormatMuLaw, 1, 8000, 8), chunk{id: "data", data: []byte{0xFF, 0x7F, 0x00}}), uint8(2))
+	rf64 := riff(chunk{id: "ds64", data: make([]byte, 28)}, fmtChunk(FormatPCM, 1, 8000, 16), chunk{id: "data", data: make([]byte, 10), size: u32(0xFFFFFFFF)})
+	copy(rf64, "RF64")
+	rf64[28] = 8 // ds64 data size
+	f.Add(rf64, uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, rateSel uint8) {
 		rate := fuzzOutRates[int(rateSel)%len(fuzzOutRates)]
 		// Resample only from common rates: odd ratios design filters of up to a million

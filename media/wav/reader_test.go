@@ -335,3 +335,29 @@ func TestReaderZeroAllocs(t *testing.T) {
 		assert.Zero(t, allocs, "ReadFrame at %d Hz", rate)
 	}
 }
+
+// TestRF64 reads an RF64 file, whose 64-bit sizes live in a ds64 chunk.
+func TestRF64(t *testing.T) {
+	samples := tone(400, 8000, 440, 8000)
+	var pcm []byte
+	for _, v := range samples {
+		pcm = binary.LittleEndian.AppendUint16(pcm, uint16(v))
+	}
+	ds := binary.LittleEndian.AppendUint64(nil, 0) // RIFF size (unused)
+	ds = binary.LittleEndian.AppendUint64(ds, 600) // data size: 300 frames of the 400
+	ds = binary.LittleEndian.AppendUint64(ds, 300) // sample count
+	ds = binary.LittleEndian.AppendUint32(ds, 0)   // table length
+	file := riff(chunk{id: "ds64", data: ds}, fmtChunk(FormatPCM, 1, 8000, 16), chunk{id: "data", data: pcm, size: u32(0xFFFFFFFF)})
+	copy(file, "RF64")
+	binary.LittleEndian.PutUint32(file[4:], 0xFFFFFFFF)
+	r, err := NewReader(bytes.NewReader(file), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(600), r.Header().DataSize)
+	require.Equal(t, samples[:300], readAll(t, r))
+
+	// A ds64 chunk that is too short is malformed.
+	bad := riff(chunk{id: "ds64", data: ds[:16]}, fmtChunk(FormatPCM, 1, 8000, 16), chunk{id: "data", data: pcm})
+	copy(bad, "RF64")
+	_, err = NewReader(bytes.NewReader(bad), Options{})
+	require.ErrorIs(t, err, ErrFormat)
+}
