@@ -1,6 +1,7 @@
 package jitter
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -525,4 +526,60 @@ func TestPushPopAllocs(t *testing.T) {
 		step()
 	}
 	assert.Zero(t, testing.AllocsPerRun(1000, step))
+}
+
+// The packet duration is learnt from the stream: 30 ms packets popped every 30 ms
+// (the period FrameDuration reports) all play, in order.
+func TestLearnsFrameDuration(t *testing.T) {
+	b, err := New(Config{Mode: Fixed, Depth: ms(60)})
+	require.NoError(t, err)
+	var played []uint16
+	pushed := 0
+	for now := epoch.Add(ms(5)); now.Before(epoch.Add(3 * time.Second)); now = now.Add(b.FrameDuration()) {
+		for ; pushed < 90 && !epoch.Add(time.Duration(pushed)*ms(30)+ms(10)).After(now); pushed++ {
+			require.NoError(t, b.Push(uint16(pushed), uint32(pushed*240), false, []byte{1}, epoch.Add(time.Duration(pushed)*ms(30)+ms(10))))
+		}
+		if pkt, st := b.Pop(now); st == Ready {
+			played = append(played, pkt.Sequence)
+		}
+	}
+	assert.Equal(t, ms(30), b.FrameDuration())
+	require.Len(t, played, 90)
+	for i, s := range played {
+		assert.Equal(t, uint16(i), s)
+	}
+	assert.Zero(t, b.Stats().Lost)
+}
+
+// A sender whose clock runs 0.1% fast or slow against ours: the buffer drops or
+// holds a frame now and then and keeps its depth.
+func TestClockDrift(t *testing.T) {
+	for _, ppm := range []int64{1000, -1000} {
+		t.Run(fmt.Sprintf("%+dppm", ppm), func(t *testing.T) {
+			b, err := New(Config{Mode: Fixed, Depth: ms(60)})
+			require.NoError(t, err)
+			period := ms(20) - ms(20)*time.Duration(ppm)/1_000_000
+			ps := stream(3000, 1, 1, constDelay(ms(10)))
+			for i := range ps {
+				ps[i].sent = epoch.Add(time.Duration(i) * period)
+				ps[i].arrival = ps[i].sent.Add(ms(10))
+			}
+			s := newSim(b, ps, epoch.Add(ms(5)))
+			for k := 2; k <= 59; k++ {
+				s.run(epoch.Add(time.Duration(k) * time.Second))
+				d := b.Stats().Depth
+				assert.GreaterOrEqual(t, d, ms(50), "t=%ds", k)
+				assert.Less(t, d, ms(90), "t=%ds", k)
+			}
+			st := b.Stats()
+			t.Logf("drift %+d ppm over 60 s: dropped %d, concealed %d, played %d", ppm, st.Dropped, st.Concealed, st.Played)
+			if ppm > 0 {
+				assert.InDelta(t, 3, st.Dropped, 1, "60 ms gained in 60 s: three frames dropped")
+			} else {
+				assert.Zero(t, st.Dropped)
+			}
+			assert.Zero(t, st.Lost)
+			assert.Zero(t, st.Late)
+		})
+	}
 }
