@@ -8,11 +8,13 @@ import (
 	"github.com/switchboard-go/switchboard/media"
 )
 
-// maxCatchUp bounds how many late periods a Clock replays back to back after a stall
-// (a GC pause, a suspended VM). Beyond it the periods are skipped: the session advances
-// its RTP timestamps by the skipped time without sending, which the far end sees as a
-// short loss instead of a burst of stale audio.
-const maxCatchUp = 5
+// maxCatchUp bounds how far behind a Clock catches up after a stall (a GC pause, an
+// overloaded machine): within it, the late periods run back to back, so the packets
+// go out late but none is lost and the far end's jitter buffer absorbs the burst.
+// Beyond it the periods are skipped: the session advances its RTP timestamps by the
+// skipped time without sending, which the far end sees as a short loss instead of a
+// long burst of stale audio.
+const maxCatchUp = 300 * time.Millisecond
 
 // tickable is what a Clock drives: one call per period.
 type tickable interface {
@@ -142,22 +144,24 @@ func (c *Clock) run() {
 	defer timer.Stop()
 	for {
 		c.mu.Lock()
-		var wait time.Duration = -1
-		if len(c.heap) > 0 {
-			wait = time.Until(c.heap[0].next)
+		empty := len(c.heap) == 0
+		var wait time.Duration
+		if !empty {
+			wait = time.Until(c.heap[0].next) // negative when late: service at once
 		}
 		c.mu.Unlock()
-		if wait > 0 {
-			timer.Reset(wait)
+		switch {
+		case empty:
 			select {
-			case <-timer.C:
 			case <-c.wake:
 				continue
 			case <-c.done:
 				return
 			}
-		} else if wait < 0 {
+		case wait > 0:
+			timer.Reset(wait)
 			select {
+			case <-timer.C:
 			case <-c.wake:
 				continue
 			case <-c.done:
@@ -178,7 +182,7 @@ func (c *Clock) serviceDue(now time.Time) {
 			return
 		}
 		skipped := 0
-		if behind := now.Sub(e.next); behind >= maxCatchUp*e.period {
+		if behind := now.Sub(e.next); behind >= maxCatchUp {
 			skipped = int(behind / e.period)
 			e.next = e.next.Add(time.Duration(skipped) * e.period)
 		}

@@ -89,7 +89,7 @@ type Session struct {
 	// Receive side; rxMu guards it. The reader goroutine and the tick meet here.
 	rxMu        sync.Mutex
 	rxPkt       rxPacket // reader goroutine only
-	rxSource    *peer // latched source address
+	rxSource    *peer    // latched source address
 	rxSSRC      uint32
 	rxLatched   bool
 	rxLastAt    time.Time // arrival of the last accepted packet
