@@ -1,0 +1,605 @@
+package call
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard-go/switchboard/media"
+	"github.com/switchboard-go/switchboard/media/rtpsession"
+	"github.com/switchboard-go/switchboard/sip"
+)
+
+// Direction says who placed the call.
+type Direction uint8
+
+// Directions.
+const (
+	Inbound Direction = iota
+	Outbound
+)
+
+func (d Direction) String() string {
+	if d == Outbound {
+		return "outbound"
+	}
+	return "inbound"
+}
+
+// State is where a call is in its life. It only moves forward.
+type State int32
+
+// States.
+const (
+	StateInitiated State = iota // INVITE received or sent
+	StateRinging                // 180 sent or received
+	StateEarly                  // 183 with media
+	StateAnswered               // 200 OK
+	StateEnded                  // BYE, CANCEL, rejection, failure
+)
+
+func (s State) String() string {
+	switch s {
+	case StateRinging:
+		return "ringing"
+	case StateEarly:
+		return "early"
+	case StateAnswered:
+		return "answered"
+	case StateEnded:
+		return "ended"
+	}
+	return "initiated"
+}
+
+// Config is what calls share: codecs, media addresses and ports, timeouts, logging.
+// Package switchboard fills it from its own Config; the zero value of each field selects
+// the documented default.
+type Config struct {
+	// Codecs in preference order. Empty means media.DefaultCodecs().
+	Codecs media.CodecSet
+	// RTPAddr is the local IP RTP sockets bind to. Zero means 127.0.0.1.
+	RTPAddr netip.Addr
+	// AdvertiseAddr is the IP written in SDP. Zero means RTPAddr.
+	AdvertiseAddr netip.Addr
+	// RTPPorts is the port range for RTP. Zero means 10000-20000.
+	RTPPorts rtpsession.PortRange
+	// Clock paces the media of every call that uses this Config. Nil: one per call.
+	Clock *rtpsession.Clock
+	// MediaTimeout hangs up a call when no RTP arrived for this long (while not on hold).
+	// Zero means 60 s; negative disables it.
+	MediaTimeout time.Duration
+	// EventGrace is how long, after a call ended, undelivered events wait for the
+	// application to read them before being dropped. Zero means 5 s.
+	EventGrace time.Duration
+	// Logger receives call logs. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Codecs) == 0 {
+		c.Codecs = media.CodecSet{media.PCMU(), media.PCMA()}
+	}
+	if !c.RTPAddr.IsValid() {
+		c.RTPAddr = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	}
+	if !c.AdvertiseAddr.IsValid() {
+		c.AdvertiseAddr = c.RTPAddr
+	}
+	if c.MediaTimeout == 0 {
+		c.MediaTimeout = 60 * time.Second
+	}
+	if c.EventGrace == 0 {
+		c.EventGrace = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Call is one call leg. Its methods are safe for concurrent use.
+type Call struct {
+	cfg    Config
+	log    *slog.Logger
+	id     string
+	dir    Direction
+	callID string
+	from   string
+	to     string
+
+	state  atomic.Int32
+	events *eventQueue
+
+	// ctx ends when the call ends; its cause is a *HangupCause.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	server *sip.ServerDialog // inbound
+	client *sip.ClientDialog // outbound
+
+	mu        sync.Mutex
+	sess      *rtpsession.Session
+	neg       sip.Negotiated
+	local     sip.LocalMedia
+	rtpConn   net.PacketConn
+	rtcpConn  net.PacketConn
+	finalSent bool   // a final response was sent (inbound)
+	answer    []byte // our SDP answer (inbound)
+	userState any
+	idem      map[string]*idemEntry
+
+	wg       sync.WaitGroup
+	endOnce  sync.Once
+	released chan struct{}
+}
+
+type idemEntry struct {
+	done chan struct{}
+	err  error
+}
+
+func newCall(cfg Config, dir Direction, callID, from, to string) *Call {
+	cfg = cfg.withDefaults()
+	c := &Call{
+		cfg: cfg, dir: dir, callID: callID, from: from, to: to,
+		id:       newID(),
+		events:   newEventQueue(cfg.EventGrace),
+		released: make(chan struct{}),
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.events.run()
+	}()
+	c.log = cfg.Logger.With("call", c.id, "call_id", callID, "direction", dir.String())
+	c.ctx, c.cancel = context.WithCancelCause(context.Background())
+	c.events.push(Initiated{base: now(), Direction: dir, From: from, To: to})
+	return c
+}
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func now() base { return base{At: time.Now()} }
+
+// ID is this leg's unique ID (the call_leg_id of the reference platforms).
+func (c *Call) ID() string { return c.id }
+
+// CallID is the SIP Call-ID.
+func (c *Call) CallID() string { return c.callID }
+
+// Direction says whether we received or placed the call.
+func (c *Call) Direction() Direction { return c.dir }
+
+// From is the caller's URI; To is the callee's.
+func (c *Call) From() string { return c.from }
+
+// To is the callee's URI.
+func (c *Call) To() string { return c.to }
+
+// State is the call's current state.
+func (c *Call) State() State { return State(c.state.Load()) }
+
+// Context ends when the call ends; context.Cause returns the *HangupCause.
+func (c *Call) Context() context.Context { return c.ctx }
+
+// Events returns the call's event channel. Every event is delivered, in order, and the
+// channel is closed after the Hangup event. Read it until it is closed; if the
+// application stops reading, events still pending some seconds after the call ended are
+// dropped (Config.EventGrace) so nothing leaks.
+func (c *Call) Events() <-chan Event { return c.events.out }
+
+// SetUserState stores application data on the call (the in-process equivalent of the
+// reference platforms' client_state); UserState returns it.
+func (c *Call) SetUserState(v any) {
+	c.mu.Lock()
+	c.userState = v
+	c.mu.Unlock()
+}
+
+// UserState returns what SetUserState stored.
+func (c *Call) UserState() any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.userState
+}
+
+// Once runs f the first time it is called with key on this call, and returns that run's
+// error to every caller with the same key (the reference platforms' command_id
+// idempotency). Concurrent callers with the same key wait for the first.
+func (c *Call) Once(key string, f func() error) error {
+	c.mu.Lock()
+	if c.idem == nil {
+		c.idem = map[string]*idemEntry{}
+	}
+	if e, ok := c.idem[key]; ok {
+		c.mu.Unlock()
+		<-e.done
+		return e.err
+	}
+	e := &idemEntry{done: make(chan struct{})}
+	c.idem[key] = e
+	c.mu.Unlock()
+	defer close(e.done)
+	e.err = f()
+	return e.err
+}
+
+// Negotiated is the media agreed in SDP (zero before answer or early media).
+func (c *Call) Negotiated() sip.Negotiated {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.neg
+}
+
+// setState moves the state forward (never back) and reports whether it moved.
+func (c *Call) setState(s State) bool {
+	for {
+		old := c.state.Load()
+		if State(old) >= s {
+			return false
+		}
+		if c.state.CompareAndSwap(old, int32(s)) {
+			return true
+		}
+	}
+}
+
+// ---- media ----
+
+// Media returns the call's RTP session once media is up (answer or early media), or
+// ErrNotAnswered. It reads the caller's decoded audio (ReadFrame) and plays audio
+// (WriteFrame, paced; Clear; WaitPlayout).
+func (c *Call) Media() (*rtpsession.Session, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess == nil {
+		if c.State() == StateEnded {
+			return nil, ErrCallEnded
+		}
+		return nil, ErrNotAnswered
+	}
+	return c.sess, nil
+}
+
+// AudioReader returns the caller's audio as frames (see Media).
+func (c *Call) AudioReader() (media.FrameReader, error) { return c.Media() }
+
+// AudioWriter returns the playout queue as a FrameWriter (see Media).
+func (c *Call) AudioWriter() (media.FrameWriter, error) { return c.Media() }
+
+// SendDTMF sends digits as RFC 4733 telephone events, each held for duration (zero
+// means 100 ms). It returns when they have been sent.
+func (c *Call) SendDTMF(ctx context.Context, digits string, duration time.Duration) error {
+	s, err := c.Media()
+	if err != nil {
+		return err
+	}
+	if duration == 0 {
+		duration = 100 * time.Millisecond
+	}
+	if err := s.SendDTMF(ctx, digits, duration, 10); err != nil {
+		return fmt.Errorf("call: send DTMF: %w", err)
+	}
+	return nil
+}
+
+// allocMedia binds RTP (and RTCP) sockets and describes them for SDP.
+func (c *Call) allocMedia() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rtpConn != nil {
+		return nil
+	}
+	rtpConn, rtcpConn, err := rtpsession.Listen(c.cfg.RTPAddr, c.cfg.RTPPorts, false)
+	if err != nil {
+		return fmt.Errorf("call: media: %w", err)
+	}
+	c.rtpConn, c.rtcpConn = rtpConn, rtcpConn
+	port := rtpConn.LocalAddr().(*net.UDPAddr).Port
+	var idb [8]byte
+	_, _ = rand.Read(idb[:])
+	sid := binary.BigEndian.Uint64(idb[:]) >> 2
+	c.local = sip.LocalMedia{
+		Addr: c.cfg.AdvertiseAddr, Port: port, Codecs: c.cfg.Codecs,
+		SessionID: sid, Version: sid,
+	}
+	return nil
+}
+
+// startMedia starts the RTP session for negotiated media n.
+func (c *Call) startMedia(n sip.Negotiated) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.neg = n
+	if c.sess != nil {
+		c.sess.SetRemoteAddr(net.UDPAddrFromAddrPort(n.Remote), net.UDPAddrFromAddrPort(n.RemoteRTCP))
+		c.sess.SetHold(n.Hold())
+		return nil
+	}
+	cfg := rtpsession.Config{
+		Codec: n.Codec, PayloadType: n.PayloadType, PTime: n.PTime,
+		RemoteAddr:     net.UDPAddrFromAddrPort(n.Remote),
+		RemoteRTCPAddr: net.UDPAddrFromAddrPort(n.RemoteRTCP),
+		RTCPConn:       c.rtcpConn,
+		OwnConns:       true,
+		Clock:          c.cfg.Clock,
+		Logger:         c.log,
+	}
+	if n.DTMFPayloadType > 0 {
+		cfg.TelephoneEventPT = uint8(n.DTMFPayloadType)
+		cfg.TelephoneEventClockRate = n.DTMFClockRate
+	}
+	if c.cfg.MediaTimeout > 0 {
+		cfg.InactivityTimeout = c.cfg.MediaTimeout
+	} else {
+		cfg.InactivityTimeout = -1
+	}
+	s, err := rtpsession.New(c.rtpConn, cfg)
+	if err != nil {
+		return fmt.Errorf("call: media: %w", err)
+	}
+	c.rtpConn, c.rtcpConn = nil, nil // owned by the session now
+	s.SetHold(n.Hold())
+	c.sess = s
+	c.wg.Add(1)
+	go c.watchMedia(s)
+	return nil
+}
+
+// watchMedia turns received digits and media inactivity into events. It is the call's
+// one media-side goroutine; it ends when the session closes.
+func (c *Call) watchMedia(s *rtpsession.Session) {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-s.DTMFReady():
+			for {
+				d, ok := s.PollDTMF()
+				if !ok {
+					break
+				}
+				c.events.push(DTMF{base: base{At: d.At}, Digit: d.Digit, Duration: d.Duration, Source: "rfc4733"})
+			}
+		case <-s.Inactive():
+			c.events.push(MediaTimeout{base: now()})
+			c.log.Info("media timeout: hanging up")
+			go func() {
+				// A goroutine, because hangup waits for this one to end (Close of the
+				// session); it only sends a BYE bounded by a timeout.
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = c.hangup(ctx, &HangupCause{Name: "media_timeout", Q850: 102, By: Local})
+			}()
+			<-s.Done()
+			return
+		case <-s.Done():
+			return
+		}
+	}
+}
+
+// ---- in-dialog requests ----
+
+func (c *Call) handleRequest(req *sip.Request, tx sip.ServerTransaction) {
+	switch req.Method {
+	case "ACK":
+		// Consumed by the dialog layer (it confirms the dialog); nothing to answer.
+	case "BYE":
+		code := 200
+		cause := &HangupCause{Name: "normal_clearing", Q850: sip.CauseNormalClearing, SIPCode: code, By: Remote}
+		if h := req.GetHeader("Reason"); h != nil {
+			if r, err := sip.ParseReason(h.Value()); err == nil && r.Protocol == "Q.850" && r.Cause < 128 {
+				cause.Q850 = sip.Q850(r.Cause)
+			}
+		}
+		c.end(cause)
+	case "INFO":
+		c.handleInfo(req, tx)
+	case "INVITE":
+		c.handleReinvite(req, tx)
+	default:
+		respond(tx, req, 501, "Not Implemented", nil)
+	}
+}
+
+func (c *Call) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(h.Value())
+	}
+	switch {
+	case strings.HasPrefix(ct, "application/dtmf-relay"), strings.HasPrefix(ct, "application/dtmf"):
+		digit, dur, ok := parseDTMFInfo(string(req.Body()), strings.HasPrefix(ct, "application/dtmf-relay"))
+		if !ok {
+			respond(tx, req, 400, "Bad Request", nil)
+			return
+		}
+		respond(tx, req, 200, "OK", nil)
+		c.events.push(DTMF{base: now(), Digit: digit, Duration: dur, Source: "info"})
+	default:
+		respond(tx, req, 200, "OK", nil)
+	}
+}
+
+// parseDTMFInfo reads "Signal=5\r\nDuration=160" (application/dtmf-relay) or a bare
+// digit (application/dtmf).
+func parseDTMFInfo(body string, relay bool) (rune, time.Duration, bool) {
+	var sig string
+	dur := 100 * time.Millisecond
+	if !relay {
+		sig = strings.TrimSpace(body)
+	} else {
+		for _, line := range strings.Split(body, "\n") {
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				continue
+			}
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "signal":
+				sig = strings.TrimSpace(v)
+			case "duration":
+				var ms int
+				if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d", &ms); err == nil && ms > 0 && ms < 60000 {
+					dur = time.Duration(ms) * time.Millisecond
+				}
+			}
+		}
+	}
+	if len(sig) != 1 {
+		return 0, 0, false
+	}
+	r := rune(strings.ToUpper(sig)[0])
+	if !strings.ContainsRune("0123456789*#ABCD", r) {
+		return 0, 0, false
+	}
+	return r, dur, true
+}
+
+func (c *Call) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
+	c.mu.Lock()
+	local := c.local
+	local.Version++
+	c.local.Version = local.Version
+	c.mu.Unlock()
+	body := req.Body()
+	if len(body) == 0 {
+		respond(tx, req, 488, "Not Acceptable Here", nil) // offerless re-INVITE: not supported yet
+		return
+	}
+	ans, n, err := sip.Answer(body, local)
+	if err != nil {
+		code, reason := 488, "Not Acceptable Here"
+		if errors.Is(err, sip.ErrBadSDP) {
+			code, reason = 400, "Bad Request"
+		}
+		respond(tx, req, code, reason, nil)
+		return
+	}
+	wasHold := c.Negotiated().Hold()
+	if err := c.startMedia(n); err != nil {
+		respond(tx, req, 500, "Server Internal Error", nil)
+		return
+	}
+	res := sip.NewSDPResponse(req, ans)
+	_ = tx.Respond(res)
+	switch {
+	case n.Hold() && !wasHold:
+		c.events.push(Hold{base: now()})
+	case !n.Hold() && wasHold:
+		c.events.push(Unhold{base: now()})
+	}
+}
+
+func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, body []byte) {
+	_ = tx.Respond(sip.NewResponse(req, code, reason, body))
+}
+
+// ---- ending ----
+
+// Hangup ends an answered call with a BYE and waits for the peer's response or ctx. On
+// an inbound call not yet answered it rejects with 480. It is safe to call more than
+// once; later calls return nil.
+func (c *Call) Hangup(ctx context.Context) error {
+	return c.hangup(ctx, &HangupCause{Name: "normal_clearing", Q850: sip.CauseNormalClearing, SIPCode: 200, By: Local})
+}
+
+func (c *Call) hangup(ctx context.Context, cause *HangupCause) error {
+	var err error
+	st := c.State()
+	if st == StateEnded {
+		return nil
+	}
+	if st != StateAnswered && c.dir == Inbound {
+		cause.SIPCode = 480
+	}
+	// End first, so the dialog ending under the BYE is not taken for a remote hangup.
+	c.end(cause)
+	switch {
+	case st == StateAnswered:
+		byeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if c.server != nil {
+			err = c.server.Bye(byeCtx)
+		} else if c.client != nil {
+			err = c.client.Bye(byeCtx)
+		}
+	case c.dir == Inbound:
+		err = c.reject(480, "Temporarily Unavailable")
+	}
+	if err != nil {
+		return fmt.Errorf("call: hangup: %w", err)
+	}
+	return nil
+}
+
+// Close ends the call at once: BYE (answered) or 480 (unanswered inbound) is sent without
+// waiting for a response, media stops and every goroutine of the call is waited for. It
+// is idempotent.
+func (c *Call) Close() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = c.hangup(ctx, &HangupCause{Name: "normal_clearing", Q850: sip.CauseNormalClearing, By: Local})
+	c.wg.Wait()
+	return nil
+}
+
+// end marks the call ended (once): cancels its context with cause, stops media, pushes the
+// Hangup event and lets the event queue wind down.
+func (c *Call) end(cause *HangupCause) {
+	c.endOnce.Do(func() {
+		c.setState(StateEnded)
+		c.cancel(cause)
+		c.mu.Lock()
+		s := c.sess
+		rtpConn, rtcpConn := c.rtpConn, c.rtcpConn
+		c.rtpConn, c.rtcpConn = nil, nil
+		c.mu.Unlock()
+		if s != nil {
+			_ = s.Close()
+		}
+		for _, pc := range []net.PacketConn{rtpConn, rtcpConn} {
+			if pc != nil {
+				_ = pc.Close()
+			}
+		}
+		c.log.Info("call ended", "cause", cause.Name, "by", cause.By.String(), "q850", int(cause.Q850))
+		c.events.push(Hangup{base: now(), Cause: cause})
+		c.events.release()
+		close(c.released)
+	})
+}
+
+// Done is closed when the call has ended.
+func (c *Call) Done() <-chan struct{} { return c.released }
+
+// Wait waits until the call ends and its goroutines are gone, or ctx ends.
+func (c *Call) Wait(ctx context.Context) error {
+	select {
+	case <-c.released:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,309 @@
+package switchboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/switchboard-go/switchboard/call"
+	"github.com/switchboard-go/switchboard/media"
+	"github.com/switchboard-go/switchboard/media/rtpsession"
+	"github.com/switchboard-go/switchboard/sip"
+)
+
+// ErrServerClosed is returned by Serve, ListenAndServe and Dial after Shutdown or Close.
+var ErrServerClosed = call.ErrServerClosed
+
+// Config configures a Switchboard. The zero value of each field selects the documented
+// default; a Config must not be modified after it is passed to New.
+type Config struct {
+	// Handler serves inbound calls. Nil rejects every inbound call with 480.
+	Handler call.Handler
+	// ListenAddr is the UDP address ListenAndServe binds, host:port. Empty means
+	// "127.0.0.1:5060".
+	ListenAddr string
+	// AdvertiseAddr is the IP written in Contact, Via and SDP, for when the listening
+	// address is not the one peers reach (NAT, 0.0.0.0). Empty means the listening IP.
+	AdvertiseAddr string
+	// RTPPorts is the UDP port range for media. Zero means 10000-20000.
+	RTPPorts rtpsession.PortRange
+	// Codecs in preference order. Empty means media.DefaultCodecs().
+	Codecs media.CodecSet
+	// MaxCalls limits concurrent calls; INVITEs beyond it get 503. Zero means no limit.
+	MaxCalls int
+	// MediaTimeout hangs up calls that receive no RTP for this long. Zero means 60 s;
+	// negative disables it.
+	MediaTimeout time.Duration
+	// UserAgent is the User-Agent header. Empty means "switchboard".
+	UserAgent string
+	// Logger receives logs. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Switchboard is an embedded SIP user agent: it serves inbound calls to a Handler and
+// places outbound calls with Dial.
+type Switchboard struct {
+	cfg   Config
+	log   *slog.Logger
+	ep    *sip.Endpoint
+	clock *rtpsession.Clock
+
+	mu       sync.Mutex
+	calls    map[*call.Call]struct{}
+	serving  bool
+	draining bool
+	closed   bool
+	callsWG  sync.WaitGroup
+	idle     chan struct{} // closed when calls drop to zero while draining
+	ln       net.PacketConn
+}
+
+// New makes a Switchboard. Nothing is started until Serve or ListenAndServe.
+func New(cfg Config) (*Switchboard, error) {
+	if cfg.ListenAddr == "" {
+		cfg.ListenAddr = "127.0.0.1:5060"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.AdvertiseAddr != "" {
+		if _, err := netip.ParseAddr(cfg.AdvertiseAddr); err != nil {
+			return nil, fmt.Errorf("switchboard: AdvertiseAddr %q: %w", cfg.AdvertiseAddr, err)
+		}
+	}
+	s := &Switchboard{cfg: cfg, log: cfg.Logger, calls: map[*call.Call]struct{}{}, clock: rtpsession.NewClock(0)}
+	ep, err := sip.NewEndpoint(sip.EndpointConfig{Host: cfg.AdvertiseAddr, UserAgent: cfg.UserAgent, Logger: cfg.Logger},
+		s.serveInvite, s.optionsStatus)
+	if err != nil {
+		_ = s.clock.Close()
+		return nil, fmt.Errorf("switchboard: %w", err)
+	}
+	s.ep = ep
+	return s, nil
+}
+
+// ListenAndServe listens on Config.ListenAddr (UDP) and serves until Shutdown or Close,
+// then returns ErrServerClosed.
+func (s *Switchboard) ListenAndServe() error {
+	conn, err := net.ListenPacket("udp", s.cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("switchboard: %w", err)
+	}
+	return s.Serve(conn)
+}
+
+// Serve serves SIP on conn until Shutdown or Close, then returns ErrServerClosed. The
+// Switchboard closes conn when it stops.
+func (s *Switchboard) Serve(conn net.PacketConn) error {
+	s.mu.Lock()
+	if s.closed || s.draining {
+		s.mu.Unlock()
+		conn.Close()
+		return ErrServerClosed
+	}
+	if s.serving {
+		s.mu.Unlock()
+		return errors.New("switchboard: already serving")
+	}
+	s.serving = true
+	s.mu.Unlock()
+	if err := s.ep.Bind(conn.LocalAddr()); err != nil {
+		conn.Close()
+		return fmt.Errorf("switchboard: %w", err)
+	}
+	s.mu.Lock()
+	s.ln = conn
+	s.mu.Unlock()
+	err := s.ep.Serve(conn)
+	s.mu.Lock()
+	stopped := s.closed || s.draining
+	s.mu.Unlock()
+	if stopped {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// Addr is the address Serve is serving on (nil before).
+func (s *Switchboard) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.LocalAddr()
+}
+
+// URI returns a SIP URI that reaches this Switchboard for user (e.g. "sip:alice@127.0.0.1:5060").
+func (s *Switchboard) URI(user string) string {
+	u := s.ep.Contact()
+	u.User = user
+	return u.String()
+}
+
+func (s *Switchboard) callConfig() call.Config {
+	cc := call.Config{
+		Codecs: s.cfg.Codecs, RTPPorts: s.cfg.RTPPorts, Clock: s.clock,
+		MediaTimeout: s.cfg.MediaTimeout, Logger: s.log,
+	}
+	if a := s.Addr(); a != nil {
+		if ua, ok := a.(*net.UDPAddr); ok {
+			if ip, ok := netip.AddrFromSlice(ua.IP); ok && !ip.IsUnspecified() {
+				cc.RTPAddr = ip.Unmap()
+			}
+		}
+	}
+	if s.cfg.AdvertiseAddr != "" {
+		cc.AdvertiseAddr = netip.MustParseAddr(s.cfg.AdvertiseAddr)
+	}
+	return cc
+}
+
+// admit registers a new call, or says why not.
+func (s *Switchboard) admit() (ok bool, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.draining {
+		return false, 503
+	}
+	if s.cfg.MaxCalls > 0 && len(s.calls) >= s.cfg.MaxCalls {
+		return false, 503
+	}
+	s.callsWG.Add(1)
+	return true, 0
+}
+
+func (s *Switchboard) track(c *call.Call) {
+	s.mu.Lock()
+	s.calls[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *Switchboard) untrack(c *call.Call) {
+	s.mu.Lock()
+	delete(s.calls, c)
+	s.mu.Unlock()
+	s.callsWG.Done()
+}
+
+func (s *Switchboard) serveInvite(d *sip.ServerDialog) {
+	if ok, code := s.admit(); !ok {
+		_ = d.Respond(code, "Service Unavailable", nil)
+		return
+	}
+	h := s.cfg.Handler
+	if h == nil {
+		h = call.HandlerFunc(func(context.Context, *call.Call) error { return nil })
+	}
+	var c *call.Call
+	tracked := call.HandlerFunc(func(ctx context.Context, cc *call.Call) error {
+		c = cc
+		s.track(cc)
+		return h.ServeCall(ctx, cc)
+	})
+	c2 := call.Serve(d, s.callConfig(), tracked)
+	if c == nil {
+		c = c2
+		s.track(c)
+	}
+	// Wait for the call's goroutines (event delivery ends at most EventGrace later).
+	_ = c.Wait(context.Background())
+	s.untrack(c)
+}
+
+func (s *Switchboard) optionsStatus() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining || s.closed {
+		return 503
+	}
+	return 200
+}
+
+// Dial places a call to target (a SIP URI such as "sip:bob@127.0.0.1:5080") and
+// returns it once answered; see call.Dial for the errors.
+func (s *Switchboard) Dial(ctx context.Context, target string, opts call.DialOptions) (*call.Call, error) {
+	if ok, _ := s.admit(); !ok {
+		return nil, ErrServerClosed
+	}
+	c, err := call.Dial(ctx, s.ep, target, s.callConfig(), opts)
+	if err != nil {
+		s.callsWG.Done()
+		return nil, err
+	}
+	s.track(c)
+	go func() {
+		_ = c.Wait(context.Background())
+		s.untrack(c)
+	}()
+	return c, nil
+}
+
+// Calls is the number of live calls.
+func (s *Switchboard) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+// Shutdown drains: new INVITEs get 503 and OPTIONS answer 503 (so a load balancer stops
+// sending calls here), live calls continue until they end or ctx ends. Then it closes
+// like Close. It returns ctx's error if calls were still up when ctx ended.
+func (s *Switchboard) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.callsWG.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	return errors.Join(err, s.Close())
+}
+
+// Close hangs up every call, stops serving and waits for every goroutine. It is
+// idempotent.
+func (s *Switchboard) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	calls := make([]*call.Call, 0, len(s.calls))
+	for c := range s.calls {
+		calls = append(calls, c)
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, c := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = c.Hangup(ctx)
+		}()
+	}
+	wg.Wait()
+	s.callsWG.Wait()
+	err := s.ep.Close()
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln != nil {
+		// sipgo does not close sockets handed to ServeUDP; Serve returns once it is closed.
+		if cerr := ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = errors.Join(err, cerr)
+		}
+	}
+	return errors.Join(err, s.clock.Close())
+}

@@ -1,0 +1,173 @@
+package switchboard_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/switchboard-go/switchboard"
+	"github.com/switchboard-go/switchboard/call"
+	"github.com/switchboard-go/switchboard/media"
+	"github.com/switchboard-go/switchboard/sip"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// sipgo's transaction layer keeps a timer goroutine per terminated transaction
+		// for its timer J/K wait; they end on their own within 32 s.
+		// (no exceptions needed so far)
+	)
+}
+
+func start(t *testing.T, h call.Handler) *switchboard.Switchboard {
+	t.Helper()
+	sb, err := switchboard.New(switchboard.Config{Handler: h, ListenAddr: "127.0.0.1:0", MediaTimeout: -1})
+	require.NoError(t, err)
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- sb.Serve(conn) }()
+	t.Cleanup(func() {
+		require.NoError(t, sb.Close())
+		assert.ErrorIs(t, <-served, switchboard.ErrServerClosed)
+	})
+	require.Eventually(t, func() bool { return sb.Addr() != nil }, time.Second, time.Millisecond)
+	return sb
+}
+
+func tone(rate int, freq float64, d time.Duration) []int16 {
+	n := media.SamplesPer(rate, d)
+	s := make([]int16, n)
+	for i := range s {
+		s[i] = int16(8000 * math.Sin(2*math.Pi*freq*float64(i)/float64(rate)))
+	}
+	return s
+}
+
+func goertzel(x []int16, rate int, f float64) float64 {
+	k := 2 * math.Cos(2*math.Pi*f/float64(rate))
+	var s1, s2 float64
+	for _, v := range x {
+		s := float64(v) + k*s1 - s2
+		s2, s1 = s1, s
+	}
+	return s1*s1 + s2*s2 - k*s1*s2
+}
+
+// Two Switchboards on loopback: B dials A, A answers and plays a tone, B hears it at the
+// right frequency; B sends DTMF and A gets the digits; B hangs up and A's handler sees
+// the remote hangup cause.
+func TestLoopbackCall(t *testing.T) {
+	digits := make(chan rune, 10)
+	handlerDone := make(chan error, 1)
+	a := start(t, call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
+		require.NoError(t, c.Ring(ctx))
+		require.NoError(t, c.Answer(ctx, call.AnswerOptions{}))
+		w, err := c.AudioWriter()
+		require.NoError(t, err)
+		samples := tone(w.SampleRate(), 1000, 3*time.Second)
+		n := media.SamplesPer(w.SampleRate(), 20*time.Millisecond)
+		for off := 0; off+n <= len(samples); off += n {
+			if err := w.WriteFrame(media.Frame{Samples: samples[off : off+n], SampleRate: w.SampleRate()}); err != nil {
+				break
+			}
+		}
+		go func() {
+			for ev := range c.Events() {
+				if d, ok := ev.(call.DTMF); ok {
+					digits <- d.Digit
+				}
+			}
+		}()
+		<-ctx.Done()
+		handlerDone <- context.Cause(ctx)
+		return nil
+	}))
+	b := start(t, nil)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := b.Dial(ctx, a.URI("alice"), call.DialOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, call.StateAnswered, c.State())
+	r, err := c.AudioReader()
+	require.NoError(t, err)
+	var got []int16
+	for len(got) < media.SamplesPer(r.SampleRate(), time.Second) {
+		f, err := r.ReadFrame()
+		require.NoError(t, err)
+		got = append(got, f.Samples...)
+	}
+	got = got[len(got)/2:] // past any leading silence
+	p1k, p600 := goertzel(got, r.SampleRate(), 1000), goertzel(got, r.SampleRate(), 600)
+	assert.Greater(t, p1k, 1000*p600, "1 kHz tone dominates what B received")
+
+	require.NoError(t, c.SendDTMF(ctx, "12#", 80*time.Millisecond))
+	var rx []rune
+	for len(rx) < 3 {
+		select {
+		case d := <-digits:
+			rx = append(rx, d)
+		case <-ctx.Done():
+			t.Fatalf("digits received: %q", string(rx))
+		}
+	}
+	assert.Equal(t, "12#", string(rx))
+
+	require.NoError(t, c.Hangup(ctx))
+	assert.True(t, errors.Is(context.Cause(c.Context()), call.CauseLocalHangup))
+	cause := <-handlerDone
+	assert.True(t, errors.Is(cause, call.CauseRemoteBye), "handler ctx cause: %v", cause)
+	var names []string
+	for ev := range c.Events() {
+		// The 180 and the 200 leave back to back; the SIP stack handles each received
+		// message on its own goroutine, so the 180 may lose the race and be ignored as
+		// stale, which RFC 3261 allows.
+		if ev.Name() != "call.ringing" {
+			names = append(names, ev.Name())
+		}
+	}
+	assert.Equal(t, []string{"call.initiated", "call.answered", "call.hangup"}, names)
+}
+
+// Dial failures come back typed: busy, rejected and no answer.
+func TestDialFailures(t *testing.T) {
+	a := start(t, call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
+		switch c.To()[:len("sip:busy")] {
+		case "sip:busy":
+			return c.Reject(ctx, sip.CauseUserBusy)
+		case "sip:decl":
+			return call.Rejection(603, "Decline")
+		}
+		_ = c.Ring(ctx)
+		<-ctx.Done()
+		return nil
+	}))
+	b := start(t, nil)
+	ctx := context.Background()
+
+	_, err := b.Dial(ctx, a.URI("busy"), call.DialOptions{})
+	var de *call.DialError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, call.OutcomeBusy, de.Outcome)
+	assert.True(t, errors.Is(err, &call.StatusError{Code: 486}))
+	assert.Equal(t, sip.CauseUserBusy, de.Status.Cause)
+
+	_, err = b.Dial(ctx, a.URI("decline"), call.DialOptions{})
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, call.OutcomeRejected, de.Outcome)
+
+	_, err = b.Dial(ctx, a.URI("ringer"), call.DialOptions{RingTimeout: 500 * time.Millisecond})
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, call.OutcomeNoAnswer, de.Outcome)
+
+	_, err = b.Dial(ctx, a.URI("x"), call.DialOptions{Headers: map[string]string{"X-Evil": "a\r\nBYE: x"}})
+	assert.ErrorIs(t, err, sip.ErrHeaderValue)
+}
