@@ -152,7 +152,8 @@ type Options struct {
 	// rounded up to whole seconds); it hangs up any call first. Zero: run until Stop.
 	QuitAfter time.Duration
 	// HangupAfter makes the driver hang up every call this long after it is
-	// established (baresip hangs up its current call). Zero: never.
+	// established, unless it has ended by then. baresip hangs up its current call, so
+	// with several calls up at once the wrong one may end. Zero: never.
 	HangupAfter time.Duration
 	// Console also loads cons.so, baresip's UDP console, on a free port (see
 	// UA.Console).
@@ -214,7 +215,7 @@ type UA struct {
 	badMessage int
 
 	readerDone  chan struct{}
-	established chan struct{}
+	established chan string // call IDs, for hangupLoop
 	stop        chan struct{}
 	stopOnce    sync.Once
 	wg          sync.WaitGroup
@@ -267,7 +268,7 @@ func Launch(ctx context.Context, dir string, o Options) (*UA, error) {
 		user: o.User, sipPort: o.SIPPort, rtpMin: o.RTPPortMin, rtpMax: o.RTPPortMax,
 		dir: dir, recDir: filepath.Join(dir, "rec"), sourcePath: filepath.Join(dir, "source.wav"),
 		pending: map[string]chan message{}, notify: make(chan struct{}),
-		readerDone: make(chan struct{}), established: make(chan struct{}, 16), stop: make(chan struct{}),
+		readerDone: make(chan struct{}), established: make(chan string, 16), stop: make(chan struct{}),
 	}
 	if err := ua.allocPorts(o); err != nil {
 		return nil, err
@@ -514,17 +515,30 @@ func (ua *UA) connect(ctx context.Context) error {
 			return err
 		}
 	}
-	for {
-		c, err := net.ListenPacket("udp4", peer.Addr(ua.sipPort))
-		if err != nil {
-			return nil // bound by baresip
-		}
-		c.Close()
+	for !udpBound(ua.sipPort) {
 		if err := ua.waitTick(ctx, tick, "bind SIP port "+peer.Addr(ua.sipPort)); err != nil {
 			ua.conn.Close()
 			return err
 		}
 	}
+	return nil
+}
+
+// udpBound reports whether a UDP socket is bound to port, from /proc/net/udp. Probing
+// by binding the port ourselves could steal it from baresip for an instant.
+func udpBound(port int) bool {
+	b, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return false
+	}
+	suffix := fmt.Sprintf(":%04X", port)
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		fields := strings.Fields(line)
+		if len(fields) > 1 && strings.HasSuffix(fields[1], suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 func (ua *UA) waitTick(ctx context.Context, tick *time.Ticker, what string) error {
@@ -570,7 +584,7 @@ func (ua *UA) readLoop(r *bufio.Reader) {
 			ua.notify = make(chan struct{})
 			if m.Type == EventCallEstablished {
 				select {
-				case ua.established <- struct{}{}:
+				case ua.established <- m.ID:
 				default:
 				}
 			}
@@ -579,14 +593,17 @@ func (ua *UA) readLoop(r *bufio.Reader) {
 	}
 }
 
-// hangupLoop hangs up d after each CALL_ESTABLISHED.
+// hangupLoop hangs up d after each CALL_ESTABLISHED, unless that call has closed by
+// then. baresip 1.0.0's hangup takes no call ID: with several calls up at once it ends
+// the current one.
 func (ua *UA) hangupLoop(d time.Duration) {
 	defer ua.wg.Done()
 	for {
+		var callID string
 		select {
 		case <-ua.stop:
 			return
-		case <-ua.established:
+		case callID = <-ua.established:
 		}
 		timer := time.NewTimer(d)
 		select {
@@ -595,10 +612,25 @@ func (ua *UA) hangupLoop(d time.Duration) {
 			return
 		case <-timer.C:
 		}
+		if ua.closed(callID) {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, _ = ua.Command(ctx, "hangup", "") // the call may have ended already
+		_, _ = ua.Command(ctx, "hangup", "") // it may have ended meanwhile: ignore errors
 		cancel()
 	}
+}
+
+// closed reports whether a CALL_CLOSED event for callID has arrived.
+func (ua *UA) closed(callID string) bool {
+	ua.mu.Lock()
+	defer ua.mu.Unlock()
+	for _, e := range ua.events {
+		if e.Type == EventCallClosed && e.CallID == callID {
+			return true
+		}
+	}
+	return false
 }
 
 // Command sends a ctrl_tcp command (a baresip long command name such as "dial",

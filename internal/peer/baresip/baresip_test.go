@@ -103,6 +103,7 @@ func TestBaresipToBaresip(t *testing.T) {
 		{"pcmu", baresip.PCMU, 1000, 600},
 		// 5 and 6 kHz exist only in wideband audio: they prove G.722 carried 16 kHz.
 		{"g722", baresip.G722, 5000, 6000},
+		{"l16", baresip.L16Mono, 7000, 300},
 	}
 	var pids pidSet
 	t.Run("calls", func(t *testing.T) {

@@ -53,7 +53,7 @@
 //
 // # Running one test against one peer
 //
-//	go test -race -run 'TestBaresipToBaresip/pcmu' ./internal/peer/baresip -v
+//	go test -race -run 'TestBaresipToBaresip/calls/pcmu' ./internal/peer/baresip -v
 //	go test -race -run TestRegister ./internal/peer/baresip -v
 //
 // A failing test prints each UA's log (without status lines) and its events.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"testing"
 
@@ -209,4 +210,14 @@ func FuzzStatusFilter(f *testing.F) {
 			t.Fatalf("status line left in %q", whole)
 		}
 	})
+}
+
+func TestUDPBound(t *testing.T) {
+	port := peer.FreePort(t)
+	assert.False(t, udpBound(port))
+	c, err := net.ListenPacket("udp4", peer.Addr(port))
+	require.NoError(t, err)
+	assert.True(t, udpBound(port))
+	require.NoError(t, c.Close())
+	assert.False(t, udpBound(port))
 }
