@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,16 +15,16 @@ import (
 
 	"github.com/switchboard-go/switchboard"
 	"github.com/switchboard-go/switchboard/call"
+	"github.com/switchboard-go/switchboard/internal/peer/sipp"
 	"github.com/switchboard-go/switchboard/media"
 	"github.com/switchboard-go/switchboard/sip"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// sipgo's transaction layer keeps a timer goroutine per terminated transaction
-		// for its timer J/K wait; they end on their own within 32 s.
-		// (no exceptions needed so far)
-	)
+	goleak.VerifyTestMain(m)// sipgo's transaction layer keeps a timer goroutine per terminated transaction
+	// for its timer J/K wait; they end on their own within 32 s.
+	// (no exceptions needed so far)
+
 }
 
 func start(t *testing.T, h call.Handler) *switchboard.Switchboard {
@@ -170,4 +171,49 @@ func TestDialFailures(t *testing.T) {
 
 	_, err = b.Dial(ctx, a.URI("x"), call.DialOptions{Headers: map[string]string{"X-Evil": "a\r\nBYE: x"}})
 	assert.ErrorIs(t, err, sip.ErrHeaderValue)
+}
+
+// SIPp calls a Switchboard 200 times at 20 calls/s: each call is answered, RTP flows both
+// ways for 2 s (we play a tone, SIPp echoes it back) and SIPp hangs up. Every call
+// succeeds and every call leg received its echo.
+func TestSIPpCallsIn(t *testing.T) {
+	var mu sync.Mutex
+	var answered, withEcho int
+	sb := start(t, call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
+		if err := c.Answer(ctx, call.AnswerOptions{}); err != nil {
+			return err
+		}
+		mu.Lock()
+		answered++
+		mu.Unlock()
+		m, err := c.Media()
+		if err != nil {
+			return err
+		}
+		samples := tone(m.SampleRate(), 440, 2*time.Second)
+		n := media.SamplesPer(m.SampleRate(), 20*time.Millisecond)
+		for off := 0; off+n <= len(samples) && ctx.Err() == nil; off += n {
+			_ = m.WriteFrame(media.Frame{Samples: samples[off : off+n], SampleRate: m.SampleRate()})
+		}
+		<-ctx.Done()
+		if m.Stats().PacketsReceived > 0 {
+			mu.Lock()
+			withEcho++
+			mu.Unlock()
+		}
+		return nil
+	}))
+	st, err := sipp.Run(t, sipp.Options{
+		Scenario: "uac", Remote: sb.Addr().String(), RTPEcho: true,
+		Rate: 20, Calls: 200, CallDuration: 2 * time.Second, Timeout: 60 * time.Second,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 200, st.Successful)
+	assert.Zero(t, st.Failed)
+	require.Eventually(t, func() bool { return sb.Calls() == 0 }, 10*time.Second, 10*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 200, answered)
+	assert.Equal(t, 200, withEcho, "every call received RTP back from SIPp")
+	t.Logf("200 calls: response time %v, call length %v, retransmissions %d", st.ResponseTime, st.CallLength, st.Retransmissions)
 }
