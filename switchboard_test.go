@@ -21,7 +21,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)// sipgo's transaction layer keeps a timer goroutine per terminated transaction
+	goleak.VerifyTestMain(m) // sipgo's transaction layer keeps a timer goroutine per terminated transaction
 	// for its timer J/K wait; they end on their own within 32 s.
 	// (no exceptions needed so far)
 
