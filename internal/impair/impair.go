@@ -12,7 +12,8 @@ const (
 	// Uniform jitter is drawn uniformly from [-Jitter, +Jitter].
 	Uniform Distribution = iota
 	// Normal jitter is drawn from a normal distribution with standard deviation Jitter,
-	// truncated to ±3 Jitter so a rare sample cannot hold a packet for seconds.
+	// clamped to ±3 Jitter so a rare sample cannot hold a packet for seconds (the clamp
+	// lowers the standard deviation by a quarter of a percent).
 	Normal
 )
 

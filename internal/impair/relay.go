@@ -61,6 +61,7 @@ func Listen(listen, target string, cfg Config) (*Relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("impair: %w", err)
 	}
+	growBuffers(ln)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -111,13 +112,17 @@ func (c Config) validate() error {
 }
 
 // Addr is the address clients send to.
-func (r *Relay) Addr() netip.AddrPort { return r.ln.LocalAddr().(*net.UDPAddr).AddrPort() }
+func (r *Relay) Addr() netip.AddrPort { return unmap(r.ln.LocalAddr().(*net.UDPAddr).AddrPort()) }
 
 // Port is the port of Addr.
 func (r *Relay) Port() int { return int(r.Addr().Port()) }
 
 // Target is the address packets are forwarded to.
-func (r *Relay) Target() netip.AddrPort { return r.target.AddrPort() }
+func (r *Relay) Target() netip.AddrPort { return unmap(r.target.AddrPort()) }
+
+// unmap turns ::ffff:a.b.c.d into a.b.c.d, so addresses compare equal however the
+// socket reported them.
+func unmap(ap netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()) }
 
 // Stats returns a snapshot of the counters. It is safe to call at any time, also after
 // Close.
@@ -167,7 +172,7 @@ func (r *Relay) readClients() {
 			continue
 		}
 		now := time.Now()
-		c := r.client(from)
+		c := r.client(unmap(from))
 		if c == nil {
 			continue
 		}
@@ -197,6 +202,7 @@ func (r *Relay) client(from netip.AddrPort) *net.UDPConn {
 		r.rejected++
 		return nil
 	}
+	growBuffers(c)
 	r.clients[from] = c
 	r.log.Debug("impair: new client", "client", from, "via", c.LocalAddr())
 	r.wg.Add(1)

@@ -11,8 +11,8 @@ import (
 // packet is one copy waiting for its release time.
 type packet struct {
 	at   time.Time
-	seq  uint64   // push order: ties in at leave in arrival order
-	buf  *[]byte  // pooled payload
+	seq  uint64  // push order: ties in at leave in arrival order
+	buf  *[]byte // pooled payload
 	conn *net.UDPConn
 	to   netip.AddrPort // invalid: conn is connected, use Write
 }
