@@ -88,7 +88,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if len(c.Codecs) == 0 {
-		c.Codecs = media.CodecSet{media.PCMU(), media.PCMA()}
+		c.Codecs = media.DefaultCodecs()
 	}
 	if !c.RTPAddr.IsValid() {
 		c.RTPAddr = netip.AddrFrom4([4]byte{127, 0, 0, 1})

@@ -20,7 +20,7 @@ func TestCauseMapping(t *testing.T) {
 		assert.Equal(t, tc.cause, CauseForStatus(tc.code), "status %d", tc.code)
 	}
 	// Each cause maps back to a status in the same class.
-	for _, c := range []Q850{CauseUserBusy, CauseCallRejected, CauseUnallocatedNumber, CauseNoAnswer, CauseServiceUnavailable} {
+	for _, c := range []Q850{CauseUserBusy, CauseCallRejected, CauseUnallocatedNumber, CauseNoUserResponding, CauseServiceUnavailable} {
 		code, reason := StatusForCause(c)
 		assert.NotEmpty(t, reason)
 		assert.Equal(t, c, CauseForStatus(code), "cause %d -> %d", c, code)

@@ -252,7 +252,7 @@ func ParseAnswer(answer []byte, lm LocalMedia) (Negotiated, error) {
 
 func (lm LocalMedia) withDefaults() LocalMedia {
 	if len(lm.Codecs) == 0 {
-		lm.Codecs = defaultCodecs()
+		lm.Codecs = media.DefaultCodecs()
 	}
 	if lm.PTime == 0 {
 		lm.PTime = media.DefaultFrameDuration
@@ -473,5 +473,3 @@ func addrType(a netip.Addr) string {
 	}
 	return "IP4"
 }
-
-func defaultCodecs() media.CodecSet { return media.CodecSet{media.PCMU(), media.PCMA()} }
