@@ -16,10 +16,12 @@
 // every octet (left to an auxiliary data channel) and still tracks the encoder.
 //
 // Arithmetic follows the Recommendation's fixed-point description, with 16-bit
-// saturation on every addition and multiplication, so the output is bit-exact with
-// other conforming implementations. The tests compare long encodings and decodings
-// with an independent implementation (libspandsp, the one baresip uses) and check a
-// known-answer vector derived by hand from the Recommendation's tables.
+// saturation wherever a result can overflow, so the bit stream is the one other
+// conforming implementations produce and expect. The tests compare long encodings and
+// decodings with an independent implementation (libspandsp, the one baresip uses):
+// encodings are identical, and so are decodings except where the output would exceed
+// 16 bits, which this decoder saturates and spandsp 0.0.6 lets wrap around. They also
+// check a known-answer vector derived by hand from the Recommendation's tables.
 //
 // # Usage
 //
