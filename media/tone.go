@@ -52,20 +52,21 @@ const (
 )
 
 // Ringback is the audible ringing tone a caller hears while the far end rings, in the
-// region's cadence, endless. Each component is at -19 dBFS, near the -19 dBm0 of the
-// North American plan. Unknown regions get the North American tone.
+// region's cadence, endless. Each component is at -22 dBFS, which is -19 dBm0 (the
+// North American level; G.711 full scale is +3.14 dBm0). Unknown regions get the North
+// American tone.
 func Ringback(region Region) Tone {
 	switch region {
 	case RegionUK:
 		return Tone{
 			Frequencies: []float64{400, 450},
-			Level:       -19,
+			Level:       -22,
 			Cadence:     []time.Duration{400 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 2 * time.Second},
 		}
 	default:
 		return Tone{
 			Frequencies: []float64{440, 480},
-			Level:       -19,
+			Level:       -22,
 			Cadence:     []time.Duration{2 * time.Second, 4 * time.Second},
 		}
 	}

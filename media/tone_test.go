@@ -138,8 +138,8 @@ func TestRingbackCadence(t *testing.T) {
 			got := runs(onOff(s, 8000))
 			assert.Equal(t, tc.runs, got[:len(tc.runs)])
 			on := s[:8000*4/10]
-			assert.InDelta(t, -19, dbfs(goertzel(on, 8000, tc.freqs[0])), 0.2)
-			assert.InDelta(t, -19, dbfs(goertzel(on, 8000, tc.freqs[1])), 0.2)
+			assert.InDelta(t, -22, dbfs(goertzel(on, 8000, tc.freqs[0])), 0.2)
+			assert.InDelta(t, -22, dbfs(goertzel(on, 8000, tc.freqs[1])), 0.2)
 		})
 	}
 }
