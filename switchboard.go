@@ -59,6 +59,7 @@ type Switchboard struct {
 	draining bool
 	closed   bool
 	callsWG  sync.WaitGroup
+	serveWG  sync.WaitGroup
 	idle     chan struct{} // closed when calls drop to zero while draining
 	ln       net.PacketConn
 }
@@ -97,9 +98,43 @@ func (s *Switchboard) ListenAndServe() error {
 	return s.Serve(conn)
 }
 
+// Start binds conn and serves it in the background (a goroutine the Switchboard owns;
+// Close stops and waits for it). When Start returns, the Switchboard can place calls and
+// URI is valid.
+func (s *Switchboard) Start(conn net.PacketConn) error {
+	if err := s.bind(conn); err != nil {
+		return err
+	}
+	s.serveWG.Add(1)
+	go func() {
+		defer s.serveWG.Done()
+		if err := s.ep.Serve(conn); err != nil && !s.stopped() {
+			s.log.Error("switchboard: serve", "err", err)
+		}
+	}()
+	return nil
+}
+
 // Serve serves SIP on conn until Shutdown or Close, then returns ErrServerClosed. The
 // Switchboard closes conn when it stops.
 func (s *Switchboard) Serve(conn net.PacketConn) error {
+	if err := s.bind(conn); err != nil {
+		return err
+	}
+	err := s.ep.Serve(conn)
+	if s.stopped() {
+		return ErrServerClosed
+	}
+	return err
+}
+
+func (s *Switchboard) stopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed || s.draining
+}
+
+func (s *Switchboard) bind(conn net.PacketConn) error {
 	s.mu.Lock()
 	if s.closed || s.draining {
 		s.mu.Unlock()
@@ -119,14 +154,7 @@ func (s *Switchboard) Serve(conn net.PacketConn) error {
 	s.mu.Lock()
 	s.ln = conn
 	s.mu.Unlock()
-	err := s.ep.Serve(conn)
-	s.mu.Lock()
-	stopped := s.closed || s.draining
-	s.mu.Unlock()
-	if stopped {
-		return ErrServerClosed
-	}
-	return err
+	return nil
 }
 
 // Addr is the address Serve is serving on (nil before).
@@ -305,5 +333,6 @@ func (s *Switchboard) Close() error {
 			err = errors.Join(err, cerr)
 		}
 	}
+	s.serveWG.Wait()
 	return errors.Join(err, s.clock.Close())
 }
