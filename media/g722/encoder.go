@@ -70,17 +70,7 @@ func (e *Encoder) encodeLow(xl int32) int32 {
 	// For negative el the magnitude is -(el+1), which is el's one's complement.
 	neg := el >> 31
 	wd := el ^ neg
-	// The Recommendation scans intervals 1..29 for the first scaled level above wd.
-	// The levels increase with the interval, so that is one more than the number of
-	// levels at or below wd, which a branch-free binary search counts (q6[30] and
-	// q6[31] are sentinels no magnitude reaches).
-	w, d := int64(wd), int64(det)
-	pos := quantlStep(0, 16, w, d)
-	pos = quantlStep(pos, 8, w, d)
-	pos = quantlStep(pos, 4, w, d)
-	pos = quantlStep(pos, 2, w, d)
-	pos = quantlStep(pos, 1, w, d)
-	il := ilpn[neg&1][(pos+1)&31]
+	il := ilpn[neg&1][quantlInterval(wd, det)]
 
 	// INVQAL: the predictor works on the 4-bit core of the code only.
 	il4 := il >> 2
@@ -92,12 +82,33 @@ func (e *Encoder) encodeLow(xl int32) int32 {
 	return il
 }
 
-// quantlStep is one step of QUANTL's binary search: it advances pos by step if the
-// magnitude wd reaches the decision level pos+step scaled by det.
-func quantlStep(pos, step int32, wd, det int64) int32 {
-	level := (int64(q6[(pos+step)&31]) * det) >> 12
-	return pos + step&int32((level-wd-1)>>63) // step if wd >= level, else 0
+// quantlInterval returns the magnitude interval (1..30) of wd for scale factor det.
+//
+// The Recommendation scans intervals 1..29 for the first level (q6[i]*det) >> 12 above
+// wd, and answers 30 if there is none. The levels increase with i, so the interval is
+// one more than the number of levels at or below wd. For integers, wd >= (q6*det) >> 12
+// holds exactly when q6*det < (wd+1) << 12, that is when q6 <= ((wd+1)<<12 - 1) / det,
+// so one division and a table of counts replace the scan (det is at least 32). In the
+// encoder this sits on the critical path from one sample to the next, where a scan or
+// even a binary search costs more time than the division.
+func quantlInterval(wd, det int32) int32 {
+	v := min(((wd+1)<<12-1)/det, int32(len(quantlCount)-1))
+	return int32(quantlCount[v]) + 1
 }
+
+// quantlCount[v] is the number of decision levels q6[1..29] that are at most v; past
+// the last level every count is 29.
+var quantlCount = func() *[2920]uint8 {
+	var t [2920]uint8
+	for v := range t {
+		for i := 1; i < 30; i++ {
+			if q6[i] <= int32(v) {
+				t[v]++
+			}
+		}
+	}
+	return &t
+}()
 
 // encodeHigh codes one higher-band sample with the 2-bit adaptive quantizer (blocks 1H
 // to 4H) and returns the code.

@@ -178,6 +178,30 @@ func TestRanges(t *testing.T) {
 	assert.Equal(t, int32(-maxDlt), mult(maxDet, -maxQ))
 }
 
+// TestQuantlInterval compares the encoder's QUANTL with the Recommendation's scan for
+// every magnitude and every scale factor the encoder can reach.
+func TestQuantlInterval(t *testing.T) {
+	dets := map[int32]bool{}
+	for nb := int32(0); nb <= nbLowMax; nb++ {
+		dets[scale(nb, 8)] = true
+	}
+	for det := range dets {
+		var levels [30]int32
+		for i := 1; i < 30; i++ {
+			levels[i] = (q6[i] * det) >> 12
+		}
+		i := int32(1) // the scan's answer for the current wd; it only grows with wd
+		for wd := int32(0); wd <= 32767; wd++ {
+			for i < 30 && wd >= levels[i] {
+				i++
+			}
+			if got := quantlInterval(wd, det); got != i {
+				t.Fatalf("det %d, wd %d: interval %d, the scan gives %d", det, wd, got, i)
+			}
+		}
+	}
+}
+
 func sum(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])

@@ -1,7 +1,5 @@
 package g722
 
-import "math"
-
 // The tables below are those of ITU-T G.722 (09/2012) §6, in the fixed-point scaling
 // the Recommendation uses. They are read-only.
 
@@ -12,12 +10,11 @@ import "math"
 var qmf = [12]int32{3, -11, 12, 32, -210, 951, 3876, -805, 362, -156, 53, -11}
 
 // q6 holds the lower-band decision levels of the 6-bit (60-level) quantizer for
-// magnitude intervals 1..29, scaled by 2^3 relative to DETL. Interval 30 is everything
-// above q6[29]; q6[30] and q6[31] are sentinels above any scaled magnitude, which
-// keep the encoder's search within 1..30.
+// magnitude intervals 1..29, scaled by 2^3 relative to DETL. q6[0] and q6[30..31] are
+// not thresholds: interval 30 is everything above q6[29].
 var q6 = [32]int32{
 	0, 35, 72, 110, 150, 190, 233, 276, 323, 370, 422, 473, 530, 587, 650, 714,
-	786, 858, 940, 1023, 1121, 1219, 1339, 1458, 1612, 1765, 1980, 2195, 2557, 2919, math.MaxInt32, math.MaxInt32,
+	786, 858, 940, 1023, 1121, 1219, 1339, 1458, 1612, 1765, 1980, 2195, 2557, 2919, 0, 0,
 }
 
 // ilpn maps a magnitude interval (1..30) to the 6-bit lower-band code: ILP for a
