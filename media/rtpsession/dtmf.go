@@ -114,91 +114,52 @@ func (d *dtmfOut) finishIfIdle() {
 	}
 }
 
-// dtmfIn turns received telephone-event packets into digits, each delivered once:
-// an event is identified by its RTP timestamp (RFC 4733 2.5.2.1), so the repeated end
-// packets and retransmissions of an event already delivered are ignored. A digit is
-// delivered at its first end packet; if every end packet is lost, when the next event
-// starts or when no packet of it has arrived for dtmfEndTimeout. Guarded by
-// Session.rxMu.
+// dtmfIn turns received telephone-event packets into digits with a dtmf.Receiver,
+// which identifies each key press by its RTP timestamp, so repeated end packets,
+// duplicates and reordering give one digit per press. A digit is delivered when the
+// press ends (its first end packet, or the receiver's timeout when every end packet
+// was lost), with its duration. Guarded by Session.rxMu.
 type dtmfIn struct {
-	cfg   *settings
+	rcv   *dtmf.Receiver
 	out   *digitQueue
-	ev    dtmf.Event
-	cur   bool // an event is in progress
-	curTS uint32
-	start time.Time
-	last  time.Time // arrival of the newest packet of the current event
-	done  bool      // the event at doneTS was delivered
-	doneT uint32
+	rep   []dtmf.Received // reused report buffer
+	start time.Time       // arrival of the current press's first packet
 }
 
-// dtmfEndTimeout ends an event whose end packets were all lost.
-const dtmfEndTimeout = 250 * time.Millisecond
+func newDTMFIn(cfg *settings, out *digitQueue) (*dtmfIn, error) {
+	rcv, err := dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: cfg.TelephoneEventClockRate})
+	if err != nil {
+		return nil, err
+	}
+	return &dtmfIn{rcv: rcv, out: out, rep: make([]dtmf.Received, 0, 4)}, nil
+}
 
-func newDTMFIn(cfg *settings, out *digitQueue) *dtmfIn { return &dtmfIn{cfg: cfg, out: out} }
-
-func (d *dtmfIn) reset() { *d = dtmfIn{cfg: d.cfg, out: d.out} }
+func (d *dtmfIn) reset() { d.rcv.Reset() }
 
 // receive processes one telephone-event packet and returns how many digits it
-// delivered.
-func (d *dtmfIn) receive(pkt *rtp.Packet, now time.Time) int {
-	var ev dtmf.Event
-	if err := ev.Unmarshal(pkt.Payload); err != nil {
-		if len(pkt.Payload) < dtmf.PayloadSize || len(pkt.Payload)%dtmf.PayloadSize != 0 {
-			return 0
-		}
-		// Several blocks: a non-conformant sender; the first one is the event.
-		if ev.Unmarshal(pkt.Payload[:dtmf.PayloadSize]) != nil {
-			return 0
-		}
-	}
-	ts := pkt.Timestamp
-	if d.done && int32(ts-d.doneT) <= 0 {
-		return 0 // a repeat of an event already delivered, or older still
-	}
-	if d.cur && ev.Code == d.ev.Code && d.ev.Duration == 0xFFFF && ts == d.curTS+0xFFFF {
-		// The next segment of a long event (RFC 4733 2.5.1.3): same event.
-		d.curTS = ts
-		d.ev.Duration = 0
-	}
+// delivered, or an error for a malformed payload.
+func (d *dtmfIn) receive(pkt *rtp.Packet, now time.Time) (int, error) {
+	var err error
+	d.rep, err = d.rcv.Receive(d.rep[:0], now, pkt.SequenceNumber, pkt.Timestamp, pkt.Marker, pkt.Payload)
+	return d.deliver(now), err
+}
+
+// expire ends a press whose end packets were all lost.
+func (d *dtmfIn) expire(now time.Time) int {
+	d.rep = d.rcv.Tick(d.rep[:0], now)
+	return d.deliver(now)
+}
+
+func (d *dtmfIn) deliver(now time.Time) int {
 	n := 0
-	if d.cur && ts != d.curTS {
-		n += d.deliver() // the previous event's end packets were lost
-	}
-	if !d.cur {
-		d.cur, d.curTS, d.start = true, ts, now
-	}
-	d.last = now
-	if ev.Duration >= d.ev.Duration || ev.Code != d.ev.Code {
-		d.ev = ev
-	}
-	if ev.End {
-		n += d.deliver()
+	for _, r := range d.rep {
+		switch {
+		case r.Kind == dtmf.DigitStart:
+			d.start = now
+		case r.Kind == dtmf.DigitEnd && r.Digit != 0:
+			d.out.push(Digit{Digit: r.Digit, Duration: r.Duration, Volume: int(r.Volume), At: d.start})
+			n++
+		}
 	}
 	return n
-}
-
-// expire delivers an event that stopped without an end packet.
-func (d *dtmfIn) expire(now time.Time) int {
-	if d.cur && now.Sub(d.last) >= dtmfEndTimeout {
-		return d.deliver()
-	}
-	return 0
-}
-
-func (d *dtmfIn) deliver() int {
-	ev := d.ev
-	d.cur, d.done, d.doneT = false, true, d.curTS
-	d.ev = dtmf.Event{}
-	r, ok := dtmf.CodeDigit(ev.Code)
-	if !ok {
-		return 0 // not a key (modem or fax tone events): nothing to deliver
-	}
-	d.out.push(Digit{
-		Digit:    r,
-		Duration: time.Duration(ev.Duration) * time.Second / time.Duration(d.cfg.TelephoneEventClockRate),
-		Volume:   int(ev.Volume),
-		At:       d.start,
-	})
-	return 1
 }

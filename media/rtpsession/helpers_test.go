@@ -154,7 +154,8 @@ func (c *impairConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	return len(b), nil
 }
 
-// flush waits for delayed packets to be written.
+// flush waits for delayed packets to be written. Call it only once nothing writes
+// through c any more (a WaitGroup must not be waited on while it is being added to).
 func (c *impairConn) flush() { c.wg.Wait() }
 
 func (c *impairConn) counts() (sent, dropped int) {

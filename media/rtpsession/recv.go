@@ -55,9 +55,11 @@ func (s *Session) handleDatagram(b []byte, ap netip.AddrPort, addr net.Addr, now
 
 	if event {
 		s.stats.eventsReceived.Add(1)
-		if n := s.dtmfIn.receive(pkt, now); n > 0 {
-			s.stats.dtmfReceived.Add(uint64(n))
+		n, err := s.dtmfIn.receive(pkt, now)
+		if err != nil {
+			s.stats.droppedGarbage.Add(1) // a malformed event payload
 		}
+		s.stats.dtmfReceived.Add(uint64(n))
 		return
 	}
 	switch s.rx.update(pkt.SequenceNumber) {

@@ -28,7 +28,10 @@ func (s *Session) maybeRTCP(now time.Time) {
 		return
 	}
 	s.rtcpNextDue = now.Add(s.rtcpInterval())
-	s.sendRTCP(s.buildReport(now, false))
+	// The report's times are read from the clock, not taken from the tick's deadline:
+	// a tick may run late on a loaded machine, and LSR/DLSR must say when the report
+	// really left, or the peer's round-trip time absorbs the lateness.
+	s.sendRTCP(s.buildReport(time.Now(), false))
 }
 
 // buildReport makes a compound packet: a sender report (we always send, silence

@@ -163,7 +163,9 @@ func New(conn net.PacketConn, cfg Config) (*Session, error) {
 	}
 	s.digits = newDigitQueue()
 	s.readBuf = make([]int16, st.samplesPerFrame)
-	s.dtmfIn = newDTMFIn(&s.cfg, s.digits)
+	if s.dtmfIn, err = newDTMFIn(&s.cfg, s.digits); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
 	if st.TelephoneEventPT != 0 {
 		if s.dtmfOut, err = newDTMFOut(&s.cfg); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
