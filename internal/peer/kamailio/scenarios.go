@@ -159,7 +159,8 @@ func RejectingUASScenario(optionsStatus, inviteStatus int) string {
 // RegisterScenario registers user [service] at the remote (the proxy) with the Contact
 // <sip:[service]@[contact]>, where contact is a SIPp -key (host:port of the UA that
 // should receive the user's calls), and expects 200. If challenged (401) it answers
-// with digest credentials from -au/-ap (user name defaults to [service]).
+// with digest credentials from -au/-ap (user name defaults to [service]). It then
+// pauses for SIPp's -d (sipp.Options.CallDuration, default 0).
 func RegisterScenario() string {
 	return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
@@ -201,6 +202,7 @@ func RegisterScenario() string {
   </send>
   <recv response="200"/>
   <label id="registered"/>
+  <pause/>
 </scenario>
 `
 }
