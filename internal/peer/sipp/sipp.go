@@ -70,6 +70,17 @@ type Options struct {
 	// Files are written into SIPp's working directory before it starts (name → content),
 	// for scenarios that reference injection files or audio by relative path.
 	Files map[string][]byte
+
+	// LocalIP is the address SIPp binds for SIP (-i) and RTP (-mi). Default 127.0.0.1.
+	LocalIP string
+	// Exec, if set, is a command prefix SIPp runs under: the SIPp command line is appended
+	// to it, e.g. {"ip", "netns", "exec", "ns1"} runs SIPp in network namespace ns1. The
+	// prefix must exec SIPp (keep its PID), so that stopping the process stops SIPp.
+	Exec []string
+	// PortBound reports whether SIPp's SIP port is bound yet; Start waits for it before
+	// returning. The default tries to bind LocalIP:port in the test's own network
+	// namespace, so set it when SIPp runs in another one.
+	PortBound func(port int) bool
 }
 
 // Stats are SIPp's cumulative counters at the end of a run (from -trace_stat).
@@ -118,6 +129,10 @@ func Start(t testing.TB, opts Options) *Instance {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(opts.Exec) > 0 {
+		args = append(append(append([]string(nil), opts.Exec[1:]...), path), args...)
+		path = opts.Exec[0]
+	}
 	timeout := opts.Timeout
 	if timeout == 0 {
 		timeout = 2 * time.Minute
@@ -130,7 +145,7 @@ func Start(t testing.TB, opts Options) *Instance {
 		MaxLifetime: timeout + 10*time.Second,
 	})
 	inst := &Instance{
-		Addr: peer.Addr(opts.Port), Port: opts.Port, MediaPort: opts.MediaPort,
+		Addr: net.JoinHostPort(localIP(opts), strconv.Itoa(opts.Port)), Port: opts.Port, MediaPort: opts.MediaPort,
 		proc: proc, dir: dir, scenario: scenario,
 	}
 	t.Cleanup(func() {
@@ -150,7 +165,12 @@ func Start(t testing.TB, opts Options) *Instance {
 	// SIPp binds its socket quickly; wait until it is up so callers can dial at once.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := waitBound(ctx, proc, opts.Port); err != nil {
+	bound := opts.PortBound
+	if bound == nil {
+		ip := localIP(opts)
+		bound = func(port int) bool { return portInUse(ip, port) }
+	}
+	if err := waitBound(ctx, proc, opts.Port, bound); err != nil {
 		t.Fatal(err)
 	}
 	return inst
@@ -277,12 +297,12 @@ func buildArgs(o Options, dir string) (args []string, scenario string, err error
 	}
 	args = append(args,
 		"-s", service,
-		"-i", peer.Loopback, "-p", strconv.Itoa(o.Port), "-bind_local",
+		"-i", localIP(o), "-p", strconv.Itoa(o.Port), "-bind_local",
 		"-t", transport,
 		"-nostdin", "-trace_stat", "-fd", "1", "-trace_screen", "-trace_err",
 	)
 	if o.MediaPort != 0 {
-		args = append(args, "-mi", peer.Loopback, "-mp", strconv.Itoa(o.MediaPort))
+		args = append(args, "-mi", localIP(o), "-mp", strconv.Itoa(o.MediaPort))
 	}
 	if o.RTPEcho {
 		args = append(args, "-rtp_echo")
@@ -311,10 +331,17 @@ func buildArgs(o Options, dir string) (args []string, scenario string, err error
 	return args, scenario, nil
 }
 
+func localIP(o Options) string {
+	if o.LocalIP != "" {
+		return o.LocalIP
+	}
+	return peer.Loopback
+}
+
 // waitBound waits until SIPp's SIP port is taken (it binds it at start-up).
-func waitBound(ctx context.Context, p *peer.Process, port int) error {
+func waitBound(ctx context.Context, p *peer.Process, port int, bound func(int) bool) error {
 	for {
-		if portInUse(port) {
+		if bound(port) {
 			return nil
 		}
 		select {
@@ -425,9 +452,9 @@ func BuiltinScenario(name string) (string, error) {
 
 const sigusr1 = syscall.SIGUSR1
 
-// portInUse reports whether a UDP socket already holds 127.0.0.1:port.
-func portInUse(port int) bool {
-	c, err := net.ListenPacket("udp4", peer.Addr(port))
+// portInUse reports whether a UDP socket already holds ip:port.
+func portInUse(ip string, port int) bool {
+	c, err := net.ListenPacket("udp4", net.JoinHostPort(ip, strconv.Itoa(port)))
 	if err != nil {
 		return true
 	}
