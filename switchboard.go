@@ -60,7 +60,6 @@ type Switchboard struct {
 	closed   bool
 	callsWG  sync.WaitGroup
 	serveWG  sync.WaitGroup
-	idle     chan struct{} // closed when calls drop to zero while draining
 	ln       net.PacketConn
 }
 
