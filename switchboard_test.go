@@ -3,8 +3,10 @@ package switchboard_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -216,4 +218,60 @@ func TestSIPpCallsIn(t *testing.T) {
 	assert.Equal(t, 200, answered)
 	assert.Equal(t, 200, withEcho, "every call received RTP back from SIPp")
 	t.Logf("200 calls: response time %v, call length %v, retransmissions %d", st.ResponseTime, st.CallLength, st.Retransmissions)
+}
+
+// Shutdown drains: a live call continues, new INVITEs and OPTIONS get 503, and Shutdown
+// returns once the live call has ended.
+func TestShutdownDrains(t *testing.T) {
+	a := start(t, call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
+		if err := c.Answer(ctx, call.AnswerOptions{}); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	}))
+	b := start(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	live, err := b.Dial(ctx, a.URI("live"), call.DialOptions{})
+	require.NoError(t, err)
+
+	shut := make(chan error, 1)
+	go func() { shut <- a.Shutdown(ctx) }()
+	require.Eventually(t, func() bool { return optionsStatus(t, a.Addr().String()) == 503 }, 2*time.Second, 10*time.Millisecond)
+
+	_, err = b.Dial(ctx, a.URI("new"), call.DialOptions{})
+	assert.True(t, errors.Is(err, &call.StatusError{Code: 503}), "new call during drain: %v", err)
+	assert.Equal(t, call.StateAnswered, live.State(), "the live call is untouched")
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned with a call up: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	require.NoError(t, live.Hangup(ctx))
+	require.NoError(t, <-shut)
+}
+
+// optionsStatus sends a SIP OPTIONS to addr and returns the response status code.
+func optionsStatus(t *testing.T, addr string) int {
+	t.Helper()
+	conn, err := net.Dial("udp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	msg := "OPTIONS sip:" + addr + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK" + strconv.FormatInt(time.Now().UnixNano(), 36) + "\r\n" +
+		"Max-Forwards: 70\r\nFrom: <sip:probe@" + local + ">;tag=1\r\nTo: <sip:" + addr + ">\r\n" +
+		"Call-ID: " + strconv.FormatInt(time.Now().UnixNano(), 36) + "@probe\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	_, err = conn.Write([]byte(msg))
+	require.NoError(t, err)
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil {
+		return 0
+	}
+	var code int
+	_, _ = fmt.Sscanf(string(buf[:n]), "SIP/2.0 %d", &code)
+	return code
 }
