@@ -14,7 +14,7 @@ import (
 	"github.com/switchboard-go/switchboard/media"
 )
 
-func rawRTP(t *testing.T, pt uint8, seq uint16, ts, ssrc uint32, payload []byte) []byte {
+func rawRTP(t testing.TB, pt uint8, seq uint16, ts, ssrc uint32, payload []byte) []byte {
 	t.Helper()
 	b, err := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: pt, SequenceNumber: seq,
 		Timestamp: ts, SSRC: ssrc}, Payload: payload}).Marshal()
