@@ -29,7 +29,7 @@ type Options struct {
 	// Users, when not empty, makes the registrar demand digest authentication
 	// (qop=auth) of REGISTER requests: user name → password, realm = the To domain. A
 	// user may only register its own AOR. Names and passwords must not contain
-	// quotes, backslashes or line breaks. Ignored without Registrar.
+	// quotes, backslashes, '$' or line breaks. Ignored without Registrar.
 	Users map[string]string
 
 	// Backends, when not empty, enables the dispatcher profile: every initial request
@@ -161,7 +161,7 @@ func (o Options) validate() error {
 	}
 	for name, pw := range o.Users {
 		if name == "" || !safeLiteral(name) || !safeLiteral(pw) {
-			return bad("user %q: empty name, or a quote, backslash or line break in name or password", name)
+			return bad("user %q: empty name, or a quote, backslash, '$' or line break in name or password", name)
 		}
 	}
 	for _, b := range o.Backends {

@@ -27,12 +27,28 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // backend starts a SIPp UAS running xml on port (0: a free one), with per-message
 // counts so that INVITEs can be told apart from OPTIONS probes.
+//
+// On this shared machine a port picked as free can be taken by someone else before
+// SIPp binds it; SIPp then exits at once (typically "Unable to bind audio RTP
+// socket"), possibly after sipp.Start saw its SIP port bound. Such a backend is
+// started again (with fresh RTP ports) rather than left for Kamailio to find dead.
 func backend(t *testing.T, xml string, port int) *sipp.Instance {
 	t.Helper()
-	return sipp.Start(t, sipp.Options{
-		ScenarioXML: xml, Port: port, Timeout: 90 * time.Second,
-		ExtraArgs: append(kamailio.ReorderTolerantArgs(10*time.Second), "-trace_counts"),
-	})
+	for attempt := 1; ; attempt++ {
+		in := sipp.Start(t, sipp.Options{
+			ScenarioXML: xml, Port: port, Timeout: 90 * time.Second,
+			ExtraArgs: append(kamailio.ReorderTolerantArgs(10*time.Second), "-trace_counts"),
+		})
+		select {
+		case <-in.Process().Done():
+			if attempt == 3 {
+				t.Fatalf("SIPp backend exits at start-up:\n%s", in.Process().Tail(2<<10))
+			}
+			t.Logf("SIPp backend exited at start-up, starting it again:\n%s", in.Process().Tail(512))
+		case <-time.After(300 * time.Millisecond):
+			return in
+		}
+	}
 }
 
 // call runs n calls (at rate per second) from a SIPp UAC to user at the proxy. The UAC
