@@ -7,7 +7,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 # What the demo needs at run time.
 DEMO_PKGS := espeak-ng
 # What the whole test suite needs: real SIP peers, speech engines, audio tools, namespaces.
-TEST_PKGS := $(DEMO_PKGS) sip-tester baresip-core kamailio nftables iproute2 sox flite
+TEST_PKGS := $(DEMO_PKGS) sip-tester baresip-core kamailio nftables iproute2 sox flite flite1-dev \
+             libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pkg-config gcc
 
 .PHONY: demo test deps-demo deps-test vet staticcheck build-examples unit bench fuzz-smoke
 
