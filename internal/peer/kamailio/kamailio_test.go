@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -182,6 +183,12 @@ func TestFailoverAndRecovery(t *testing.T) {
 	live := backend(t, uas, 0)
 	deadPort := peer.FreePort(t)
 	dead := peer.Addr(deadPort)
+	// Hold the dead backend's port until it comes back, so that no other test on this
+	// machine binds it meanwhile. Over UDP a port that swallows everything is as dead
+	// as a closed one: Kamailio does not act on ICMP port-unreachable, it times out.
+	hole, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(peer.Loopback), Port: deadPort})
+	require.NoError(t, err)
+	defer hole.Close()
 	kamStarted := time.Now()
 	kam := kamailio.Start(t, kamailio.Options{Backends: []string{live.Addr, dead}})
 	liveURI, _ := kamailio.BackendURI(live.Addr)
@@ -226,6 +233,7 @@ func TestFailoverAndRecovery(t *testing.T) {
 	assert.Empty(t, kamailio.CountRoutes(later, "failed", ""))
 
 	// The backend comes up: probing brings it back, and it gets calls again.
+	require.NoError(t, hole.Close())
 	revived := backend(t, uas, deadPort)
 	upStart := time.Now()
 	_, err = kam.WaitDispatcher(ctx, dead, kamailio.StateActive)
