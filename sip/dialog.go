@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/emiago/sipgo"
 	sipgosip "github.com/emiago/sipgo/sip"
@@ -47,6 +48,59 @@ type ServerDialog struct {
 	*sipgo.DialogServerSession
 	ep    *Endpoint
 	inbox *inbox
+
+	mu    sync.Mutex
+	final bool // a final response to the INVITE was sent
+}
+
+// ErrFinalSent is returned when a response to an INVITE that already got its final
+// response is attempted.
+var ErrFinalSent = errors.New("sip: final response already sent")
+
+// claim records that a response with code is about to be sent; it fails when a final
+// response went out already. Responses from several goroutines (the handler, a hangup,
+// the endpoint's fallback) are so serialised on one rule: one final response, ever.
+func (d *ServerDialog) claim(code int) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.final {
+		return ErrFinalSent
+	}
+	if code >= 200 {
+		d.final = true
+	}
+	return nil
+}
+
+// Respond sends a response to the INVITE (1xx any number of times, one final).
+func (d *ServerDialog) Respond(code int, reason string, body []byte, headers ...Header) error {
+	if err := d.claim(code); err != nil {
+		return err
+	}
+	return d.DialogServerSession.Respond(code, reason, body, headers...)
+}
+
+// RespondSDP sends 200 OK with an SDP body and waits for the ACK.
+func (d *ServerDialog) RespondSDP(body []byte) error {
+	if err := d.claim(200); err != nil {
+		return err
+	}
+	return d.DialogServerSession.RespondSDP(body)
+}
+
+// WriteResponse sends a response built by the caller (e.g. 183 with SDP).
+func (d *ServerDialog) WriteResponse(res *Response) error {
+	if err := d.claim(res.StatusCode); err != nil {
+		return err
+	}
+	return d.DialogServerSession.WriteResponse(res)
+}
+
+// Finalized reports whether the INVITE got its final response.
+func (d *ServerDialog) Finalized() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.final
 }
 
 // OnRequest sets the handler of in-dialog requests.
@@ -107,24 +161,77 @@ type AnswerOptions struct {
 
 // WaitAnswer waits for the final response. On 2xx it registers the dialog for in-dialog
 // requests and returns nil (send the ACK with Ack). A non-2xx final response returns a
-// *StatusError. When ctx ends first, a CANCEL is sent and ctx's error returned.
+// *StatusError.
+//
+// When ctx ends first, WaitAnswer returns ctx's cause at once; cancelling the attempt
+// goes on in the background, as RFC 3261 §9.1 asks: CANCEL once a provisional response
+// has arrived (never before), then wait for the 487. If a 2xx wins that race, it is
+// acknowledged and the call hung up with a BYE, so the far end is never left answered.
+// Endpoint.Close ends and waits for that background work.
 func (d *ClientDialog) WaitAnswer(ctx context.Context, opts AnswerOptions) error {
-	err := d.DialogClientSession.WaitAnswer(ctx, sipgo.AnswerOptions{
-		Username: opts.Username, Password: opts.Password,
-		OnResponse: func(res *Response) error {
-			if res.IsProvisional() && opts.OnProvisional != nil {
-				opts.OnProvisional(res)
+	inner, cancelInnerCause := context.WithCancelCause(context.Background())
+	cancelInner := func() { cancelInnerCause(context.Canceled) }
+	done := make(chan error, 1)
+	d.ep.bg.Add(1)
+	go func() {
+		defer d.ep.bg.Done()
+		defer func() {
+			// sipgo v1.7.2 dereferences a nil response when the CANCEL's transaction is
+			// terminated by the user agent closing; that must not take the process down.
+			if v := recover(); v != nil {
+				d.ep.log.Warn("sip: invite cancellation aborted by shutdown", "panic", v)
 			}
-			return nil
-		},
-	})
+		}()
+		// Closing the endpoint abandons the attempt without a CANCEL.
+		stop := context.AfterFunc(d.ep.closing, func() { cancelInnerCause(sipgo.WaitAnswerForceCancelErr) })
+		defer stop()
+		err := d.DialogClientSession.WaitAnswer(inner, sipgo.AnswerOptions{
+			Username: opts.Username, Password: opts.Password,
+			OnResponse: func(res *Response) error {
+				if res.IsProvisional() && opts.OnProvisional != nil {
+					opts.OnProvisional(res)
+				}
+				return nil
+			},
+		})
+		select {
+		case done <- err:
+			return
+		default:
+		}
+		// Nobody waits any more: the caller gave up. Clean up a late answer.
+		if res := d.InviteResponse; res != nil && res.IsSuccess() {
+			bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = d.Ack(bctx)
+			_ = d.Bye(bctx)
+		}
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		cancelInner()
+		// Give a prompt peer the chance to settle the attempt (487 or 2xx) before we
+		// return, so the common case leaves nothing behind.
+		select {
+		case err = <-done:
+			if err == nil {
+				// Answered just as we gave up: take the call down again.
+				bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = d.Ack(bctx)
+				_ = d.Bye(bctx)
+			}
+		case <-time.After(200 * time.Millisecond):
+			done = nil
+		}
+		return fmt.Errorf("sip: invite: %w", context.Cause(ctx))
+	}
 	if err != nil {
 		var de *sipgo.ErrDialogResponse
 		if errors.As(err, &de) {
 			return statusErrorFrom(de.Res)
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("sip: invite: %w", context.Cause(ctx))
 		}
 		return fmt.Errorf("sip: invite: %w", err)
 	}

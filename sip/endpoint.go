@@ -73,6 +73,12 @@ type Endpoint struct {
 	mu      sync.Mutex
 	dialogs map[string]dialogRoute
 	closed  bool
+
+	// bg tracks background work that outlives a caller (cancelling an INVITE the caller
+	// gave up on); closing ends it.
+	bg         sync.WaitGroup
+	closing    context.Context
+	endClosing context.CancelFunc
 }
 
 type dialogRoute interface {
@@ -102,6 +108,7 @@ func NewEndpoint(cfg EndpointConfig, onInvite InviteHandler, onOptions func() in
 		onInvite: onInvite, onOptions: onOptions,
 		dialogs: map[string]dialogRoute{},
 	}
+	e.closing, e.endClosing = context.WithCancel(context.Background())
 	srv.OnInvite(e.handleInvite)
 	for _, m := range []sipgosip.RequestMethod{sipgosip.ACK, sipgosip.BYE, sipgosip.INFO, sipgosip.UPDATE,
 		sipgosip.NOTIFY, sipgosip.REFER, sipgosip.MESSAGE, sipgosip.PRACK} {
@@ -171,11 +178,16 @@ func (e *Endpoint) Close() error {
 	e.closed = true
 	cli := e.cli
 	e.mu.Unlock()
+	e.endClosing()
 	err := e.srv.Close()
 	if cli != nil {
 		err = errors.Join(err, cli.Close())
 	}
-	return errors.Join(err, e.ua.Close())
+	// Closing the user agent terminates its transactions, which ends background work
+	// still waiting on one.
+	err = errors.Join(err, e.ua.Close())
+	e.bg.Wait()
+	return err
 }
 
 func (e *Endpoint) handleOptions(req *Request, tx ServerTransaction) {
@@ -213,9 +225,9 @@ func (e *Endpoint) handleInvite(req *Request, tx ServerTransaction) {
 	e.register(sd.ID, d)
 	defer e.unregister(sd.ID)
 	e.onInvite(d)
-	if sd.InviteResponse == nil || sd.InviteResponse.IsProvisional() {
+	if !d.Finalized() && d.Context().Err() == nil {
 		// The handler returned without a final response.
-		_ = sd.Respond(480, "Temporarily Unavailable", nil)
+		_ = d.Respond(480, "Temporarily Unavailable", nil)
 	}
 }
 
