@@ -60,6 +60,7 @@ type Switchboard struct {
 	closed   bool
 	callsWG  sync.WaitGroup
 	serveWG  sync.WaitGroup
+	regs     []*sip.Registration
 	ln       net.PacketConn
 }
 
@@ -271,6 +272,24 @@ func (s *Switchboard) Dial(ctx context.Context, target string, opts call.DialOpt
 	return c, nil
 }
 
+// Register binds an address of record at a registrar (a PBX or SIP trunk) to this
+// Switchboard, answering digest challenges, and keeps it registered: it refreshes before
+// expiry and retries with backoff after failures. It returns once the first REGISTER
+// succeeded. Close (or the Registration's Close) removes the binding.
+func (s *Switchboard) Register(ctx context.Context, opts sip.RegisterOptions) (*sip.Registration, error) {
+	if s.stopped() {
+		return nil, ErrServerClosed
+	}
+	r, err := s.ep.Register(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.regs = append(s.regs, r)
+	s.mu.Unlock()
+	return r, nil
+}
+
 // Calls is the number of live calls.
 func (s *Switchboard) Calls() int {
 	s.mu.Lock()
@@ -322,6 +341,12 @@ func (s *Switchboard) Close() error {
 	}
 	wg.Wait()
 	s.callsWG.Wait()
+	s.mu.Lock()
+	regs := s.regs
+	s.mu.Unlock()
+	for _, r := range regs {
+		_ = r.Close(ctx) // unregister; a registrar that does not answer in time is not waited for
+	}
 	err := s.ep.Close()
 	s.mu.Lock()
 	ln := s.ln
