@@ -34,6 +34,9 @@ type Config struct {
 	RTPPorts rtpsession.PortRange
 	// Codecs in preference order. Empty means media.DefaultCodecs().
 	Codecs media.CodecSet
+	// Access restricts who may call in: source networks (others get 403) and digest
+	// credentials (unauthenticated INVITEs get 401). The zero value admits everyone.
+	Access sip.AccessControl
 	// MaxCalls limits concurrent calls; INVITEs beyond it get 503. Zero means no limit.
 	MaxCalls int
 	// MediaTimeout hangs up calls that receive no RTP for this long. Zero means 60 s;
@@ -78,7 +81,7 @@ func New(cfg Config) (*Switchboard, error) {
 		}
 	}
 	s := &Switchboard{cfg: cfg, log: cfg.Logger, calls: map[*call.Call]struct{}{}, clock: rtpsession.NewClock(0)}
-	ep, err := sip.NewEndpoint(sip.EndpointConfig{Host: cfg.AdvertiseAddr, UserAgent: cfg.UserAgent, Logger: cfg.Logger},
+	ep, err := sip.NewEndpoint(sip.EndpointConfig{Host: cfg.AdvertiseAddr, UserAgent: cfg.UserAgent, Logger: cfg.Logger, Access: cfg.Access},
 		s.serveInvite, s.optionsStatus)
 	if err != nil {
 		_ = s.clock.Close()

@@ -49,6 +49,9 @@ type EndpointConfig struct {
 	UserAgent string
 	// Logger receives the endpoint's logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// Access restricts who may call in (source networks, digest credentials). The
+	// zero value admits everyone.
+	Access AccessControl
 }
 
 // InviteHandler is called for each new (dialog-creating) INVITE, on a goroutine of its own.
@@ -69,6 +72,7 @@ type Endpoint struct {
 
 	onInvite  InviteHandler
 	onOptions func() int
+	auth      *authenticator
 
 	mu      sync.Mutex
 	dialogs map[string]dialogRoute
@@ -109,6 +113,9 @@ func NewEndpoint(cfg EndpointConfig, onInvite InviteHandler, onOptions func() in
 		dialogs: map[string]dialogRoute{},
 	}
 	e.closing, e.endClosing = context.WithCancel(context.Background())
+	if len(cfg.Access.AllowedNetworks) > 0 || cfg.Access.Credentials != nil {
+		e.auth = newAuthenticator(cfg.Access)
+	}
 	srv.OnInvite(e.handleInvite)
 	for _, m := range []sipgosip.RequestMethod{sipgosip.ACK, sipgosip.BYE, sipgosip.INFO, sipgosip.UPDATE,
 		sipgosip.NOTIFY, sipgosip.REFER, sipgosip.MESSAGE, sipgosip.PRACK} {
@@ -214,6 +221,17 @@ func (e *Endpoint) handleInvite(req *Request, tx ServerTransaction) {
 	if closed || dua == nil {
 		_ = tx.Respond(sipgosip.NewResponseFromRequest(req, 503, "Service Unavailable", nil))
 		return
+	}
+	if e.auth != nil {
+		if v := e.auth.check(req); v.code != 0 {
+			res := sipgosip.NewResponseFromRequest(req, v.code, v.reason, nil)
+			if v.challenge != "" {
+				res.AppendHeader(sipgosip.NewHeader("WWW-Authenticate", v.challenge))
+			}
+			e.log.Info("sip: INVITE refused", "status", v.code, "source", req.Source())
+			_ = tx.Respond(res)
+			return
+		}
 	}
 	sd, err := dua.ReadInvite(req, tx)
 	if err != nil {
