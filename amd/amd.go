@@ -147,7 +147,7 @@ func (c Config) WithDefaults() Config {
 	def(&c.MinWord, 100*time.Millisecond)
 	def(&c.BetweenWords, 50*time.Millisecond)
 	def(&c.MaxWordLength, 5*time.Second)
-	def(&c.GreetingSlack, 700*time.Millisecond)
+	def(&c.GreetingSlack, 500*time.Millisecond)
 	def(&c.GreetingSilence, 1500*time.Millisecond)
 	def(&c.BeepTimeout, 30*time.Second)
 	if c.MaxWords == 0 {
@@ -191,7 +191,7 @@ type BeepConfig struct {
 	// energy is spread over several harmonics, rarely more than 0.5 for long.
 	Tonality float64
 	// Stability is how far the frequency may drift while the tone lasts, as a fraction
-	// of it (0.02). Speech pitch moves more than that within 100 ms.
+	// of it (0.01). Speech pitch moves more than that within 100 ms.
 	Stability float64
 }
 
@@ -211,7 +211,7 @@ func (c BeepConfig) WithDefaults() BeepConfig {
 		c.Tonality = 0.6
 	}
 	if c.Stability == 0 {
-		c.Stability = 0.02
+		c.Stability = 0.01
 	}
 	return c
 }

@@ -30,10 +30,14 @@ func (b Beep) String() string {
 
 // Beep tracking parameters.
 const (
-	levelSpread  = 6.0 // dB below the run's strongest hop that still counts as steady
-	edgeDB       = 6.0 // half amplitude: where a windowed tone's edge is placed
-	maxTailHops  = 4   // hops after a run breaks in which the edge is looked for
-	startHops    = 8   // levels kept from the start of a run
+	levelSpread = 6.0 // dB below the run's strongest hop that still counts as steady
+	edgeDB      = 6.0 // half amplitude: where a windowed tone's edge is placed
+	maxTailHops = 4   // hops after a run breaks in which the edge is looked for
+	maxRunHops  = 300 // hops of a run kept for the checks (3 s; a longer tone is judged on its start)
+	plateauDB   = 2.0 // a beep's steady part stays this close to its peak level
+	// plateauTonality is how much more tonal than Tonality the plateau must be on
+	// average: a beep 4 dB above the noise in the band still scores 0.72.
+	plateauTonality = 0.1
 )
 
 // beepTracker follows runs of tonal hops and turns those that are long, steady in
@@ -50,8 +54,10 @@ type beepTracker struct {
 	bin      int
 	freqSum  float64
 	maxPow   float64
-	first    [startHops]float64 // tone power of the run's first hops
-	firstEnd int64              // end of the run's first hop
+	lv       [maxRunHops]float64 // tone level (dB) of the run's hops
+	fr       [maxRunHops]float64 // and their frequencies
+	ra       [maxRunHops]float64 // and tonality
+	firstEnd int64               // end of the run's first hop
 	lastEnd  int64
 	lastPow  float64
 	tail     int // >0 while looking for the falling edge after a run broke
@@ -98,9 +104,16 @@ func (t *beepTracker) step(h *hop, a *analyser) bool {
 	}
 	if t.run > 0 {
 		f := t.freqSum / float64(t.run)
-		if t.tonal(h) && math.Abs(h.freq-f) <= t.cfg.Stability*f &&
+		// Edges smear the frequency a little; the strict Stability test is on the
+		// plateau, in confirm.
+		if t.tonal(h) && math.Abs(h.freq-f) <= 3*t.cfg.Stability*f &&
 			dB(h.tone) >= dB(t.maxPow)-levelSpread && abs(h.peakBin-t.bin) <= 1 {
 			t.extend(h)
+			return false
+		}
+		if t.run < t.needHops() && t.tonal(h) {
+			// Too short to be a beep anyway: start over from this hop.
+			t.begin(h)
 			return false
 		}
 		// The run broke: find where the tone fell to half amplitude, in this hop or
@@ -120,13 +133,13 @@ func (t *beepTracker) step(h *hop, a *analyser) bool {
 
 func (t *beepTracker) begin(h *hop) {
 	t.run, t.bin, t.freqSum, t.maxPow = 1, h.peakBin, h.freq, h.tone
-	t.first = [startHops]float64{h.tone}
+	t.lv[0], t.fr[0], t.ra[0] = dB(h.tone), h.freq, h.ratio
 	t.firstEnd, t.lastEnd, t.lastPow = h.end, h.end, h.tone
 }
 
 func (t *beepTracker) extend(h *hop) {
-	if t.run < startHops {
-		t.first[t.run] = h.tone
+	if t.run < maxRunHops {
+		t.lv[t.run], t.fr[t.run], t.ra[t.run] = dB(h.tone), h.freq, h.ratio
 	}
 	t.run++
 	t.freqSum += h.freq
@@ -177,8 +190,9 @@ func (t *beepTracker) confirm() bool {
 	// with the one before it (or with silence before the run).
 	start := t.firstEnd - t.halfWin
 	prev := math.Inf(-1)
-	for i := range min(run, startHops) {
-		cur := dB(t.first[i])
+	kept := min(run, maxRunHops)
+	for i := range kept {
+		cur := t.lv[i]
 		if cur >= thr {
 			end := t.firstEnd + int64(i)*t.hopLen
 			frac := 1.0
@@ -194,7 +208,7 @@ func (t *beepTracker) confirm() bool {
 	}
 	t.startAt = start
 	dur := t.endAt - start
-	if dur+t.hopLen/2 < t.minDur || run < 3 {
+	if dur+t.hopLen/2 < t.minDur || !t.steady(kept) {
 		return false
 	}
 	t.beep.Start = t.dur(start)
@@ -203,6 +217,59 @@ func (t *beepTracker) confirm() bool {
 	t.beep.End = t.dur(t.endAt)
 	t.found = true
 	return true
+}
+
+// steady checks the run's plateau, the hops within plateauDB of its peak: it must be
+// long enough for a MinDuration tone seen through the window, and its frequency must
+// neither scatter nor drift by more than Stability. A beep is flat in both; a held
+// vowel or a liquid consonant, which can be as pure as a tone for a while, glides in
+// pitch and swells in level. Noise makes the estimate scatter but not drift, so drift
+// is measured between the means of the plateau's first and last thirds.
+func (t *beepTracker) steady(kept int) bool {
+	peak := math.Inf(-1)
+	for _, v := range t.lv[:kept] {
+		peak = max(peak, v)
+	}
+	var (
+		n            int
+		sum, sq, rat float64
+		first        = -1
+		last         int
+	)
+	for i, v := range t.lv[:kept] {
+		if v >= peak-plateauDB {
+			n++
+			sum += t.fr[i]
+			sq += t.fr[i] * t.fr[i]
+			rat += t.ra[i]
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if n < t.needHops() {
+		return false
+	}
+	mean := sum / float64(n)
+	sd := math.Sqrt(max(0, sq/float64(n)-mean*mean))
+	third := max(1, (last-first+1)/3)
+	drift := math.Abs(meanOf(t.fr[last-third+1:last+1]) - meanOf(t.fr[first:first+third]))
+	return sd <= t.cfg.Stability*mean && drift <= t.cfg.Stability*mean &&
+		rat/float64(n) >= t.cfg.Tonality+plateauTonality
+}
+
+func meanOf(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// needHops is the least number of hops a MinDuration tone fills entirely.
+func (t *beepTracker) needHops() int {
+	return max(3, int((t.minDur-2*t.halfWin)/t.hopLen))
 }
 
 func (t *beepTracker) dur(samples int64) time.Duration {

@@ -176,7 +176,7 @@ func New(sampleRate int, cfg Config) (*Detector, error) {
 		afterGreeting: s(cfg.AfterGreetingSilence), total: s(cfg.TotalAnalysis),
 		minWord: s(cfg.MinWord), between: s(cfg.BetweenWords), maxWord: s(cfg.MaxWordLength),
 		slack: s(cfg.GreetingSlack), greetingSilence: s(cfg.GreetingSilence),
-		beepTimeout: s(cfg.BeepTimeout), maxWords: cfg.MaxWords,
+		beepTimeout: s(cfg.BeepTimeout), shortGreeting: s(800 * time.Millisecond), maxWords: cfg.MaxWords,
 		threshold: float64(cfg.SilenceThreshold),
 	}
 	d.cl = classic{l: d.l, t: newTalk(d.l.minWord, d.l.between)}

@@ -80,9 +80,9 @@ func (t *talk) span() int64 {
 // limits are Config's durations in samples.
 type limits struct {
 	initialSilence, greeting, afterGreeting, total, minWord, between, maxWord int64
-	slack, greetingSilence, beepTimeout                                      int64
-	maxWords                                                                 int
-	threshold                                                                float64
+	slack, greetingSilence, beepTimeout, shortGreeting                        int64
+	maxWords                                                                  int
+	threshold                                                                 float64
 }
 
 // classic is the traditional rule set: every hop is voiced or silent by its mean
@@ -168,10 +168,17 @@ func (c *cadence) step(h *hop, n int64, beep, toneActive bool) (Verdict, Reason,
 		}
 	} else {
 		span := c.t.span()
-		if c.t.silence(now) >= c.l.afterGreeting && !toneActive {
+		// A person who said a single word ("Hello?") and stops is waiting for an
+		// answer: a shorter pause says so. Machines rarely open with one word and a
+		// pause (the evaluation corpus has them as hard cases).
+		pause := c.l.afterGreeting
+		if span < c.l.shortGreeting {
+			pause = c.l.afterGreeting * 5 / 8
+		}
+		if c.t.silence(now) >= pause && !toneActive {
 			return Human, ReasonAfterGreetingSilence, true
 		}
-		if c.t.inWord && span >= c.l.greeting+c.l.slack && 2*c.t.voiced >= span {
+		if c.t.silence(now) == 0 && span >= c.l.greeting+c.l.slack && 10*c.t.voiced >= 3*span {
 			return Machine, ReasonLongGreeting, true
 		}
 	}

@@ -175,7 +175,10 @@ func Generate(seed uint64) []Case {
 			c.Parts = append(c.Parts, p)
 		}
 		c.TailMS = 3000
-		if r.IntN(3) != 0 {
+		if r.IntN(3) == 0 {
+			// A one-sentence greeting and then silence is what a person does, too.
+			c.Hard = len(sentences) == 1
+		} else {
 			c.Parts = append(c.Parts, Part{PauseMS: 150 + 50*r.IntN(16)},
 				Part{BeepHz: beepHz[r.IntN(len(beepHz))], BeepMS: beepMS[r.IntN(len(beepMS))], BeepDB: -6 + float64(r.IntN(10))})
 			c.TailMS = 1500

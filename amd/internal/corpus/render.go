@@ -167,7 +167,7 @@ func Render(dir string, c Case) (Audio, error) {
 		x     []float64
 		truth = Truth{SpeechStart: -1, BeepStart: -1}
 		beeps []struct {
-			at, n int
+			at, n  int
 			hz, db float64
 		}
 	)
@@ -189,7 +189,7 @@ func Render(dir string, c Case) (Audio, error) {
 			truth.SpeechEnd = len(x)
 		case p.BeepHz > 0:
 			beeps = append(beeps, struct {
-				at, n int
+				at, n  int
 				hz, db float64
 			}{len(x), ms(p.BeepMS), p.BeepHz, p.BeepDB})
 			x = append(x, make([]float64, ms(p.BeepMS))...)
