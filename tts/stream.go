@@ -88,7 +88,9 @@ type sentenceStream struct {
 
 func (t *sentenceStream) SampleRate() int { return t.opts.SampleRate }
 
-func (t *sentenceStream) String() string { return fmt.Sprintf("tts(sentences %d Hz)", t.opts.SampleRate) }
+func (t *sentenceStream) String() string {
+	return fmt.Sprintf("tts(sentences %d Hz)", t.opts.SampleRate)
+}
 
 func (t *sentenceStream) signal() {
 	select {
