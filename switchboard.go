@@ -42,6 +42,11 @@ type Config struct {
 	// MediaTimeout hangs up calls that receive no RTP for this long. Zero means 60 s;
 	// negative disables it.
 	MediaTimeout time.Duration
+	// SessionExpires is the RFC 4028 session interval (refreshes keep calls whose peer
+	// vanished from living forever). Zero means 30 minutes; negative disables.
+	SessionExpires time.Duration
+	// MinSE is the shortest session interval accepted. Zero means 90 s.
+	MinSE time.Duration
 	// UserAgent is the User-Agent header. Empty means "switchboard".
 	UserAgent string
 	// Logger receives logs. Nil means slog.Default().
@@ -181,6 +186,7 @@ func (s *Switchboard) callConfig() call.Config {
 	cc := call.Config{
 		Codecs: s.cfg.Codecs, RTPPorts: s.cfg.RTPPorts, Clock: s.clock,
 		MediaTimeout: s.cfg.MediaTimeout, Logger: s.log,
+		SessionExpires: s.cfg.SessionExpires, MinSE: s.cfg.MinSE,
 	}
 	if a := s.Addr(); a != nil {
 		if ua, ok := a.(*net.UDPAddr); ok {

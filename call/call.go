@@ -82,6 +82,13 @@ type Config struct {
 	// EventGrace is how long, after a call ended, undelivered events wait for the
 	// application to read them before being dropped. Zero means 5 s.
 	EventGrace time.Duration
+	// SessionExpires is the RFC 4028 session interval we ask for on outbound calls and
+	// grant on inbound ones whose caller supports timers. Zero means 30 minutes;
+	// negative disables session timers.
+	SessionExpires time.Duration
+	// MinSE is the shortest session interval we accept (RFC 4028 Min-SE); shorter
+	// requests get 422. Zero means 90 s, the RFC's floor (tests use less).
+	MinSE time.Duration
 	// Logger receives call logs. Nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -101,6 +108,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.EventGrace == 0 {
 		c.EventGrace = 5 * time.Second
+	}
+	if c.SessionExpires == 0 {
+		c.SessionExpires = defaultSessionExpires
+	}
+	if c.MinSE == 0 {
+		c.MinSE = defaultMinSE
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -138,6 +151,9 @@ type Call struct {
 	answer    []byte // our SDP answer (inbound)
 	userState any
 	idem      map[string]*idemEntry
+	timer     *sessionTimer
+
+	sessionRefreshes atomic.Int64 // refreshes sent or received
 
 	wg       sync.WaitGroup
 	endOnce  sync.Once
@@ -238,6 +254,9 @@ func (c *Call) Once(key string, f func() error) error {
 	e.err = f()
 	return e.err
 }
+
+// SessionRefreshes counts RFC 4028 session refreshes sent or received so far.
+func (c *Call) SessionRefreshes() int64 { return c.sessionRefreshes.Load() }
 
 // Negotiated is the media agreed in SDP (zero before answer or early media).
 func (c *Call) Negotiated() sip.Negotiated {
@@ -412,6 +431,8 @@ func (c *Call) handleRequest(req *sip.Request, tx sip.ServerTransaction) {
 		c.handleInfo(req, tx)
 	case "INVITE":
 		c.handleReinvite(req, tx)
+	case "UPDATE":
+		c.handleUpdate(req, tx)
 	default:
 		respond(tx, req, 501, "Not Implemented", nil)
 	}
@@ -496,6 +517,19 @@ func (c *Call) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	res := sip.NewSDPResponse(req, ans)
+	c.mu.Lock()
+	st := c.timer
+	c.mu.Unlock()
+	if st != nil {
+		// A re-INVITE refreshes the session (RFC 4028 §10); the answer restates the interval.
+		if v := headerValue(req, "Session-Expires", "x"); v != "" {
+			if h, err := sip.NewHeader("Session-Expires", v); err == nil {
+				res.AppendHeader(h)
+			}
+		}
+		st.refreshed()
+		c.sessionRefreshes.Add(1)
+	}
 	_ = tx.Respond(res)
 	switch {
 	case n.Hold() && !wasHold:
@@ -503,6 +537,29 @@ func (c *Call) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	case !n.Hold() && wasHold:
 		c.events.push(Unhold{base: now()})
 	}
+}
+
+// handleUpdate answers an UPDATE (RFC 3311) without a body, which peers use to refresh
+// a session timer cheaply; UPDATEs that change media are not supported yet.
+func (c *Call) handleUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	if len(req.Body()) > 0 {
+		respond(tx, req, 488, "Not Acceptable Here", nil)
+		return
+	}
+	res := sip.NewResponse(req, 200, "OK", nil)
+	c.mu.Lock()
+	st := c.timer
+	c.mu.Unlock()
+	if st != nil {
+		if v := headerValue(req, "Session-Expires", "x"); v != "" {
+			if h, err := sip.NewHeader("Session-Expires", v); err == nil {
+				res.AppendHeader(h)
+			}
+		}
+		st.refreshed()
+		c.sessionRefreshes.Add(1)
+	}
+	_ = tx.Respond(res)
 }
 
 func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, body []byte) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strconv"
+	"time"
 
 	"github.com/switchboard-go/switchboard/sip"
 )
@@ -104,14 +106,27 @@ func (c *Call) Answer(ctx context.Context, _ AnswerOptions) error {
 	if err := c.negotiateInbound(); err != nil {
 		return err
 	}
+	interval, weRefresh, headers, reject := c.inboundSessionTimer()
+	if reject != nil {
+		c.mu.Lock()
+		c.finalSent = true
+		c.mu.Unlock()
+		_ = c.server.Respond(422, "Session Interval Too Small", nil, reject)
+		c.end(&HangupCause{Name: "session_interval_too_small", Q850: sip.CauseInterworking, SIPCode: 422, By: Local})
+		return fmt.Errorf("call: answer: caller's session interval is below our Min-SE: %w", ErrCallEnded)
+	}
 	c.mu.Lock()
 	c.finalSent = true
 	c.mu.Unlock()
-	ans := c.answerSDP()
+	res := sip.NewSDPResponse(c.server.Invite(), c.answerSDP())
+	for _, h := range headers {
+		res.AppendHeader(h)
+	}
 	c.setState(StateAnswered)
 	c.events.push(Answered{base: now()})
+	c.startSessionTimer(interval, weRefresh)
 	done := make(chan error, 1)
-	go func() { done <- c.server.RespondSDP(ans) }()
+	go func() { done <- c.server.WriteResponse(res) }()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -125,6 +140,45 @@ func (c *Call) Answer(ctx context.Context, _ AnswerOptions) error {
 	case <-c.ctx.Done():
 		return ErrCallEnded
 	}
+}
+
+// inboundSessionTimer decides RFC 4028 for an incoming INVITE: the interval, whether we
+// refresh, the headers for the 200 OK, or the Min-SE header of a 422 rejection.
+func (c *Call) inboundSessionTimer() (time.Duration, bool, []sip.Header, sip.Header) {
+	if c.cfg.SessionExpires < 0 {
+		return 0, false, nil, nil
+	}
+	inv := c.server.Invite()
+	supported := supportsTimer(inv)
+	interval, refresher, ok := parseSessionExpires(headerValue(inv, "Session-Expires", "x"))
+	if !ok {
+		if !supported {
+			return 0, false, nil, nil // the caller knows nothing of timers; RTP inactivity still guards us
+		}
+		interval, refresher = c.cfg.SessionExpires, ""
+	}
+	if interval < c.cfg.MinSE {
+		h, _ := sip.NewHeader("Min-SE", strconv.Itoa(int(c.cfg.MinSE/time.Second)))
+		return 0, false, nil, h
+	}
+	if refresher == "" {
+		// We pick: the caller if it can, else us (RFC 4028 §9).
+		refresher = "uas"
+		if supported {
+			refresher = "uac"
+		}
+	}
+	weRefresh := refresher == "uas"
+	hs := []sip.Header{}
+	if h, err := sip.NewHeader("Session-Expires", strconv.Itoa(int(interval/time.Second))+";refresher="+refresher); err == nil {
+		hs = append(hs, h)
+	}
+	if supported {
+		if h, err := sip.NewHeader("Require", "timer"); err == nil {
+			hs = append(hs, h)
+		}
+	}
+	return interval, weRefresh, hs, nil
 }
 
 // EarlyMedia sends 183 Session Progress with an SDP answer, so audio written to the call

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/switchboard-go/switchboard/sip"
@@ -54,6 +55,17 @@ func Dial(ctx context.Context, ep *sip.Endpoint, target string, cfg Config, opts
 		return nil, &DialError{Outcome: OutcomeFailed, Err: err}
 	}
 	c := newCall(cfg, Outbound, "", from.Address.String(), to.String())
+	if c.cfg.SessionExpires > 0 {
+		for name, v := range map[string]string{
+			"Supported":       "timer",
+			"Session-Expires": strconv.Itoa(int(c.cfg.SessionExpires / time.Second)),
+			"Min-SE":          strconv.Itoa(int(c.cfg.MinSE / time.Second)),
+		} {
+			if h, err := sip.NewHeader(name, v); err == nil {
+				headers = append(headers, h)
+			}
+		}
+	}
 	fail := func(o Outcome, st *StatusError, err error) (*Call, error) {
 		cause := &HangupCause{Name: o.String(), Q850: sip.CauseNormalUnspecified, By: Local}
 		if st != nil {
@@ -132,6 +144,9 @@ func Dial(ctx context.Context, ep *sip.Endpoint, target string, cfg Config, opts
 	}
 	c.setState(StateAnswered)
 	c.events.push(Answered{base: now()})
+	if interval, refresher, ok := parseSessionExpires(headerValue(cd.InviteResponse, "Session-Expires", "x")); ok && c.cfg.SessionExpires > 0 {
+		c.startSessionTimer(interval, refresher != "uas")
+	}
 	context.AfterFunc(cd.Context(), func() {
 		c.end(&HangupCause{Name: "normal_clearing", Q850: sip.CauseNormalClearing, SIPCode: 200, By: Remote})
 	})

@@ -270,3 +270,47 @@ func statusErrorFrom(res *Response) *StatusError {
 	}
 	return e
 }
+
+// Reinvite sends a re-INVITE in the dialog with an SDP body (nil: none) and extra
+// headers, waits for the final response and acknowledges a 2xx. A non-2xx final
+// response returns a *StatusError.
+func (d *ServerDialog) Reinvite(ctx context.Context, body []byte, headers ...Header) (*Response, error) {
+	target := d.InviteRequest.Contact()
+	if target == nil {
+		return nil, errors.New("sip: re-INVITE: no remote target")
+	}
+	return reinvite(ctx, target.Address, body, headers, d.DialogServerSession.Do, d.DialogServerSession.WriteRequest)
+}
+
+// Reinvite sends a re-INVITE; see ServerDialog.Reinvite.
+func (d *ClientDialog) Reinvite(ctx context.Context, body []byte, headers ...Header) (*Response, error) {
+	if d.InviteResponse == nil || d.InviteResponse.Contact() == nil {
+		return nil, errors.New("sip: re-INVITE: no remote target")
+	}
+	return reinvite(ctx, d.InviteResponse.Contact().Address, body, headers, d.DialogClientSession.Do, d.DialogClientSession.WriteRequest)
+}
+
+func reinvite(ctx context.Context, target URI, body []byte, headers []Header,
+	do func(context.Context, *Request) (*Response, error), write func(*Request) error) (*Response, error) {
+	req := sipgosip.NewRequest(sipgosip.INVITE, target)
+	if body != nil {
+		req.AppendHeader(sipgosip.NewHeader("Content-Type", "application/sdp"))
+		req.SetBody(body)
+	}
+	for _, h := range headers {
+		req.AppendHeader(h)
+	}
+	res, err := do(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("sip: re-INVITE: %w", err)
+	}
+	if !res.IsSuccess() {
+		return res, fmt.Errorf("sip: re-INVITE: %w", statusErrorFrom(res))
+	}
+	// The ACK of a 2xx is end-to-end and carries the re-INVITE's CSeq number, which the
+	// dialog layer fills in (it does not advance the CSeq for ACK).
+	if err := write(sipgosip.NewRequest(sipgosip.ACK, target)); err != nil {
+		return res, fmt.Errorf("sip: re-INVITE: ACK: %w", err)
+	}
+	return res, nil
+}
