@@ -370,3 +370,46 @@ func TestNoiseLevel(t *testing.T) {
 		assert.InDelta(t, -52, res[len(res)-1].NoiseLevel, 1.5, "%d Hz", rate)
 	}
 }
+
+// TestExtremes feeds digital silence, DC and a full-scale square wave: no NaN, no
+// speech in silence or DC, speech in the square wave.
+func TestExtremes(t *testing.T) {
+	for _, rate := range []int{8000, 16000} {
+		n := rate / 50
+		cases := []struct {
+			name   string
+			sample func(i int) int16
+			speech bool
+		}{
+			{"silence", func(int) int16 { return 0 }, false},
+			{"DC", func(int) int16 { return 12000 }, false},
+			{"square", func(i int) int16 {
+				if (i/20)%2 == 0 {
+					return 32767
+				}
+				return -32768
+			}, true},
+		}
+		for _, c := range cases {
+			d, err := New(rate, Config{})
+			require.NoError(t, err)
+			frame := make([]int16, n)
+			speech := false
+			for f := range 100 {
+				// The first second is noise-free silence; the signal follows.
+				for i := range frame {
+					frame[i] = 0
+					if f >= 50 {
+						frame[i] = c.sample(f*n + i)
+					}
+				}
+				r := d.Process(frame)
+				require.False(t, math.IsNaN(r.Score) || math.IsInf(r.Score, 0), "%s score %v", c.name, r.Score)
+				require.False(t, math.IsNaN(r.NoiseLevel), c.name)
+				speech = speech || r.Speech
+			}
+			assert.Equal(t, c.speech, speech, "%s at %d Hz", c.name, rate)
+			d.Process(nil) // an empty frame is fine
+		}
+	}
+}
