@@ -78,5 +78,5 @@
 //
 //	go test -race -run 'TestSIPpThroughLossyRelay$' -v ./internal/impair
 //
-// Everything, about 25 s: go test -race ./internal/impair
+// Everything, about 40 s (the SIPp tests run in parallel): go test -race ./internal/impair
 package impair

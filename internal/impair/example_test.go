@@ -50,9 +50,10 @@ func Example() {
 		panic(err)
 	}
 	fmt.Printf("%s, after at least 20 ms: %v\n", buf[:n], time.Since(start) >= 20*time.Millisecond)
+	// Received is counted before a packet is scheduled, so it is already up to date here.
 	st := relay.Stats()
-	fmt.Println("forwarded up:", st.Upstream.Forwarded, "down:", st.Downstream.Forwarded)
+	fmt.Println("relayed up:", st.Upstream.Received, "down:", st.Downstream.Received)
 	// Output:
 	// hello, after at least 20 ms: true
-	// forwarded up: 1 down: 1
+	// relayed up: 1 down: 1
 }

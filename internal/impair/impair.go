@@ -72,7 +72,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// DirectionStats counts what happened to the packets of one direction.
+// DirectionStats counts what happened to the packets of one direction. Received,
+// Dropped, Duplicated and Reordered are counted when a packet arrives; Forwarded and
+// Errors when its write returns, so they can lag behind a packet the far side already has.
 type DirectionStats struct {
 	Received   uint64 // packets that arrived at the relay
 	Dropped    uint64 // packets discarded by Loss

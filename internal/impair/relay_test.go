@@ -426,3 +426,29 @@ func BenchmarkRelayRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// The relay's forwarding path (read, decide, queue, release, write, both directions)
+// allocates nothing once its buffers are recycled.
+func TestRelayNoAllocs(t *testing.T) {
+	srv := startEcho(t)
+	r := listen(t, srv.LocalAddr().String(), impair.Config{
+		Upstream:   impair.Impairment{Delay: 100 * time.Microsecond, Jitter: 50 * time.Microsecond},
+		Downstream: impair.Impairment{Delay: 100 * time.Microsecond},
+	})
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(r.Addr()))
+	require.NoError(t, err)
+	defer c.Close()
+	pkt, buf := make([]byte, 172), make([]byte, 2048)
+	roundTrip := func() {
+		if _, err := c.Write(pkt); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 100 {
+		roundTrip()
+	}
+	assert.Zero(t, testing.AllocsPerRun(500, roundTrip))
+}

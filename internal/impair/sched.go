@@ -113,7 +113,7 @@ func (bp *bufPool) put(b *[]byte) {
 // call push from any goroutine; there is no goroutine per packet.
 type direction struct {
 	pool *bufPool
-	send func(*packet) error // writes one copy; replaced in tests
+	send func(packet) error // writes one copy (by value: a pointer would escape to the heap)
 
 	mu     sync.Mutex
 	shaper *shaper
@@ -124,7 +124,7 @@ type direction struct {
 	forwarded, errors atomic.Uint64 // counted by run without taking mu
 }
 
-func newDirection(sh *shaper, pool *bufPool, send func(*packet) error) *direction {
+func newDirection(sh *shaper, pool *bufPool, send func(packet) error) *direction {
 	return &direction{pool: pool, send: send, shaper: sh, wake: make(chan struct{}, 1)}
 }
 
@@ -159,7 +159,7 @@ func (d *direction) run(done <-chan struct{}) {
 		if len(d.heap) > 0 && !d.heap[0].at.After(now) {
 			p := d.heap.pop()
 			d.mu.Unlock()
-			if err := d.send(&p); err != nil {
+			if err := d.send(p); err != nil {
 				d.errors.Add(1)
 			} else {
 				d.forwarded.Add(1)
@@ -203,7 +203,7 @@ func (d *direction) stats() DirectionStats {
 }
 
 // sendUDP writes a copy to its destination socket.
-func sendUDP(p *packet) error {
+func sendUDP(p packet) error {
 	if p.to.IsValid() {
 		_, err := p.conn.WriteToUDPAddrPort(*p.buf, p.to)
 		return err

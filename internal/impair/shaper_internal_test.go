@@ -191,7 +191,7 @@ func TestDirectionTiming(t *testing.T) {
 				imp := Impairment{Loss: 0.05, Delay: 50 * time.Millisecond, Jitter: 20 * time.Millisecond, Reorder: reorder, Duplicate: 0.05}
 				var mu sync.Mutex
 				var sent []sentCopy
-				d := newDirection(newShaper(imp, 11, streamUpLoss, streamUpDelay), &bufPool{}, func(p *packet) error {
+				d := newDirection(newShaper(imp, 11, streamUpLoss, streamUpDelay), &bufPool{}, func(p packet) error {
 					mu.Lock()
 					sent = append(sent, sentCopy{id: int((*p.buf)[0])<<8 | int((*p.buf)[1]), at: time.Now()})
 					mu.Unlock()
@@ -258,7 +258,7 @@ func sortCopies(s []sentCopy) {
 func TestDirectionStopDiscards(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		pool := &bufPool{}
-		d := newDirection(newShaper(Impairment{Delay: time.Hour}, 1, streamUpLoss, streamUpDelay), pool, func(*packet) error {
+		d := newDirection(newShaper(Impairment{Delay: time.Hour}, 1, streamUpLoss, streamUpDelay), pool, func(packet) error {
 			t.Error("nothing is due")
 			return nil
 		})
