@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,4 +80,43 @@ func TestInboundAllowedNetworks(t *testing.T) {
 	c, err := b.Dial(ctx, open.URI("x"), call.DialOptions{})
 	require.NoError(t, err)
 	require.NoError(t, c.Hangup(ctx))
+}
+
+// The Switchboard-wide hook sees both legs' events, in order, even when nobody reads
+// the per-call channels.
+func TestSwitchboardEventHook(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	hook := func(c *call.Call, ev call.Event) {
+		mu.Lock()
+		seen[c.Direction().String()] = append(seen[c.Direction().String()], ev.Name())
+		mu.Unlock()
+	}
+	a := startWith(t, switchboard.Config{Handler: answer, OnEvent: hook})
+	b := startWith(t, switchboard.Config{OnEvent: hook})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := b.Dial(ctx, a.URI("x"), call.DialOptions{})
+	require.NoError(t, err)
+	require.NoError(t, c.Hangup(ctx))
+	want := []string{"call.initiated", "call.answered", "call.hangup"}
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen["inbound"]) == 3 && len(seen["outbound"]) >= 3
+	}, 5*time.Second, 10*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, want, seen["inbound"])
+	assert.Equal(t, want, filterRinging(seen["outbound"]))
+}
+
+func filterRinging(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n != "call.ringing" {
+			out = append(out, n)
+		}
+	}
+	return out
 }

@@ -47,6 +47,10 @@ type Config struct {
 	SessionExpires time.Duration
 	// MinSE is the shortest session interval accepted. Zero means 90 s.
 	MinSE time.Duration
+	// OnEvent, if set, sees every event of every call (inbound and outbound) as it
+	// happens: the Switchboard-wide event stream, for logging and metrics. It runs on
+	// the call's event goroutine and must not block for long.
+	OnEvent func(c *call.Call, ev call.Event)
 	// UserAgent is the User-Agent header. Empty means "switchboard".
 	UserAgent string
 	// Logger receives logs. Nil means slog.Default().
@@ -186,7 +190,7 @@ func (s *Switchboard) callConfig() call.Config {
 	cc := call.Config{
 		Codecs: s.cfg.Codecs, RTPPorts: s.cfg.RTPPorts, Clock: s.clock,
 		MediaTimeout: s.cfg.MediaTimeout, Logger: s.log,
-		SessionExpires: s.cfg.SessionExpires, MinSE: s.cfg.MinSE,
+		SessionExpires: s.cfg.SessionExpires, MinSE: s.cfg.MinSE, OnEvent: s.cfg.OnEvent,
 	}
 	if a := s.Addr(); a != nil {
 		if ua, ok := a.(*net.UDPAddr); ok {

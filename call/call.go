@@ -91,6 +91,11 @@ type Config struct {
 	MinSE time.Duration
 	// Logger receives call logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// OnEvent, if set, sees every event of every call as it happens, before the call's
+	// Events channel delivers it (for logging and metrics). It runs on the call's event
+	// goroutine, never on SIP or media goroutines; it must not block for long, and it
+	// must not call the call's blocking methods.
+	OnEvent func(c *Call, ev Event)
 }
 
 func (c Config) withDefaults() Config {
@@ -170,9 +175,13 @@ func newCall(cfg Config, dir Direction, callID, from, to string) *Call {
 	c := &Call{
 		cfg: cfg, dir: dir, callID: callID, from: from, to: to,
 		id:       newID(),
-		events:   newEventQueue(cfg.EventGrace),
 		released: make(chan struct{}),
 	}
+	var hook func(Event)
+	if cfg.OnEvent != nil {
+		hook = func(ev Event) { cfg.OnEvent(c, ev) }
+	}
+	c.events = newEventQueue(cfg.EventGrace, hook)
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
@@ -212,6 +221,14 @@ func (c *Call) State() State { return State(c.state.Load()) }
 
 // Context ends when the call ends; context.Cause returns the *HangupCause.
 func (c *Call) Context() context.Context { return c.ctx }
+
+// EventsDropped counts events that were still undelivered when the grace period after
+// the call's end ran out (the application stopped reading Events).
+func (c *Call) EventsDropped() int {
+	c.events.mu.Lock()
+	defer c.events.mu.Unlock()
+	return c.events.dropped
+}
 
 // Events returns the call's event channel. Every event is delivered, in order, and the
 // channel is closed after the Hangup event. Read it until it is closed; if the

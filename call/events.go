@@ -130,27 +130,26 @@ func (Hangup) Name() string       { return "call.hangup" }
 // grace period after the call ended and then drops what is left (counted in dropped).
 type eventQueue struct {
 	mu      sync.Mutex
-	pending []Event
-	closed  bool // Hangup was pushed
+	pending []Event // not yet delivered to out
+	hooked  int     // how many of pending the hook has seen
+	closed  bool    // Hangup was pushed
 	dropped int
 	notify  chan struct{}
 	abandon chan struct{}
 	out     chan Event
 	done    chan struct{}
 	grace   time.Duration
+	hook    func(Event)
 }
 
-func newEventQueue(grace time.Duration) *eventQueue {
-	q := &eventQueue{
+func newEventQueue(grace time.Duration, hook func(Event)) *eventQueue {
+	return &eventQueue{
 		notify: make(chan struct{}, 1), abandon: make(chan struct{}),
-		out: make(chan Event, 8), done: make(chan struct{}), grace: grace,
+		out: make(chan Event, 8), done: make(chan struct{}), grace: grace, hook: hook,
 	}
-	return q
 }
 
-// run is the dispatcher loop; the call runs it on a goroutine it owns.
-
-// push queues ev. After a Hangup event, further events are ignored.
+// push queues ev. After a Hangup event, further events are ignored. It never blocks.
 func (q *eventQueue) push(ev Event) {
 	q.mu.Lock()
 	if q.closed {
@@ -172,12 +171,34 @@ func (q *eventQueue) push(ev Event) {
 // called once the call has ended (its Hangup event pushed).
 func (q *eventQueue) release() { close(q.abandon) }
 
+// runHooks shows every event not yet hooked to the hook, in order, without holding the
+// lock while the hook runs. The hook so sees events as they happen, even while the
+// channel's reader lags.
+func (q *eventQueue) runHooks() {
+	if q.hook == nil {
+		return
+	}
+	for {
+		q.mu.Lock()
+		if q.hooked >= len(q.pending) {
+			q.mu.Unlock()
+			return
+		}
+		ev := q.pending[q.hooked]
+		q.hooked++
+		q.mu.Unlock()
+		q.hook(ev)
+	}
+}
+
+// run is the dispatcher loop; the call runs it on a goroutine it owns.
 func (q *eventQueue) run() {
 	defer close(q.done)
 	defer close(q.out)
 	var deadline <-chan time.Time
 	abandon := q.abandon
 	for {
+		q.runHooks()
 		q.mu.Lock()
 		if len(q.pending) == 0 {
 			closed := q.closed
@@ -199,6 +220,7 @@ func (q *eventQueue) run() {
 			q.mu.Lock()
 			q.pending[0] = nil
 			q.pending = q.pending[1:]
+			q.hooked--
 			q.mu.Unlock()
 		case <-q.notify:
 		case <-abandon:
@@ -207,6 +229,7 @@ func (q *eventQueue) run() {
 			defer t.Stop()
 			deadline = t.C
 		case <-deadline:
+			q.runHooks()
 			q.mu.Lock()
 			q.dropped += len(q.pending)
 			q.pending = nil
