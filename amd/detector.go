@@ -140,8 +140,7 @@ type Detector struct {
 	beep beepTracker
 	l    limits
 	cl   classic
-	cd   cadence
-	act  activity // greeting-end tracking, for Classic (Cadence uses its own)
+	cd   cadence // also follows speech for the greeting's end, whatever the rules
 
 	det      Detection
 	decided  bool
@@ -181,7 +180,6 @@ func New(sampleRate int, cfg Config) (*Detector, error) {
 	}
 	d.cl = classic{l: d.l, t: newTalk(d.l.minWord, d.l.between)}
 	d.cd = cadence{l: d.l, t: newTalk(d.l.minWord, d.l.between), act: newActivity()}
-	d.act = newActivity()
 	return d, nil
 }
 
@@ -203,7 +201,6 @@ func (d *Detector) Reset() {
 	d.beep.reset()
 	d.cl.reset()
 	d.cd.reset()
-	d.act.reset()
 	d.det, d.decided, d.greet, d.greeted = Detection{}, false, Greeting{}, false
 	d.lastBeep, d.beepSeen, d.lastWord, d.heard = Beep{}, false, 0, false
 	d.qn = 0
@@ -282,6 +279,7 @@ func (d *Detector) onHop(h *hop) {
 		d.beep.beep.Detected = d.dur(h.end)
 		d.lastBeep, d.beepSeen = d.beep.beep, true
 	}
+	d.cd.observe(h, n)
 	if !d.decided {
 		var (
 			v  Verdict
@@ -291,7 +289,7 @@ func (d *Detector) onHop(h *hop) {
 		if d.cfg.Rules == Classic {
 			v, r, ok = d.cl.step(h, n)
 		} else {
-			v, r, ok = d.cd.step(h, n, d.beepSeen, d.beep.active())
+			v, r, ok = d.cd.step(h, d.beepSeen, d.beep.active())
 		}
 		if ok {
 			d.decide(v, r, h.end)
@@ -299,9 +297,6 @@ func (d *Detector) onHop(h *hop) {
 	}
 	// Greeting end: the machine's speech as the Cadence activity sees it.
 	speech := d.cd.t.inWord
-	if d.cfg.Rules == Classic {
-		speech = d.act.step(h)
-	}
 	if speech {
 		d.lastWord, d.heard = h.end, true
 	}
@@ -317,7 +312,10 @@ func (d *Detector) onHop(h *hop) {
 			wait = d.l.afterGreeting
 		}
 		if d.heard && !speech && !d.beep.active() && h.end-d.lastWord >= wait {
-			d.endGreeting(Greeting{Result: GreetingEnded, At: d.dur(d.lastWord), Detected: d.dur(h.end)})
+			// The last speech hop's window reached past the speech by up to a
+			// window; its centre is the better estimate.
+			end := max(0, d.lastWord-int64(d.a.n/2))
+			d.endGreeting(Greeting{Result: GreetingEnded, At: d.dur(end), Detected: d.dur(h.end)})
 			return
 		}
 		fallthrough

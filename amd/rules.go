@@ -156,8 +156,14 @@ func (c *cadence) reset() {
 	c.act.reset()
 }
 
-func (c *cadence) step(h *hop, n int64, beep, toneActive bool) (Verdict, Reason, bool) {
+// observe follows speech; it runs on every hop, before and after the verdict (the
+// greeting's end is found with it too).
+func (c *cadence) observe(h *hop, n int64) {
 	c.t.step(c.act.step(h), h.end, n)
+}
+
+// step decides, if it can, after observe has seen hop h.
+func (c *cadence) step(h *hop, beep, toneActive bool) (Verdict, Reason, bool) {
 	now := h.end
 	if beep {
 		return Machine, ReasonBeep, true
