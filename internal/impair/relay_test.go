@@ -22,7 +22,7 @@ func startEcho(t testing.TB) *net.UDPConn {
 	t.Helper()
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	require.NoError(t, err)
-	_ = c.SetReadBuffer(4 << 20)
+	forceBuffers(c)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		buf := make([]byte, 65535)
@@ -66,7 +66,7 @@ func pingPong(t testing.TB, relay *impair.Relay, n int, interval time.Duration) 
 	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(relay.Addr()))
 	require.NoError(t, err)
 	defer c.Close()
-	_ = c.SetReadBuffer(4 << 20)
+	forceBuffers(c)
 
 	var echoes []echo
 	var sent atomic.Bool
