@@ -373,8 +373,12 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 		RemoteRTCPAddr: net.UDPAddrFromAddrPort(n.RemoteRTCP),
 		RTCPConn:       c.rtcpConn,
 		OwnConns:       true,
-		Clock:          c.cfg.Clock,
-		Logger:         c.log,
+		// Verbs push audio faster than real time and WriteFrame blocks while the queue
+		// is full, so a short queue costs nothing in throughput; it keeps a call's
+		// memory small and makes Clear (barge-in) drop little.
+		QueueDuration: 400 * time.Millisecond,
+		Clock:         c.cfg.Clock,
+		Logger:        c.log,
 	}
 	if n.DTMFPayloadType > 0 {
 		cfg.TelephoneEventPT = uint8(n.DTMFPayloadType)
