@@ -2,6 +2,7 @@ package switchboard
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,9 +25,15 @@ var ErrServerClosed = call.ErrServerClosed
 type Config struct {
 	// Handler serves inbound calls. Nil rejects every inbound call with 480.
 	Handler call.Handler
-	// ListenAddr is the UDP address ListenAndServe binds, host:port. Empty means
-	// "127.0.0.1:5060".
+	// ListenAddr is the address ListenAndServe binds for UDP and TCP, host:port. Empty
+	// means "127.0.0.1:5060".
 	ListenAddr string
+	// TLSAddr, when set, is where ListenAndServe also serves SIP over TLS (host:port,
+	// conventionally 5061), with TLSConfig's certificate.
+	TLSAddr string
+	// TLSConfig holds our certificate for serving TLS and the roots for verifying the
+	// peers we dial over TLS. Nil means no TLS serving and system roots for dialing.
+	TLSConfig *tls.Config
 	// AdvertiseAddr is the IP written in Contact, Via and SDP, for when the listening
 	// address is not the one peers reach (NAT, 0.0.0.0). Empty means the listening IP.
 	AdvertiseAddr string
@@ -65,15 +72,16 @@ type Switchboard struct {
 	ep    *sip.Endpoint
 	clock *rtpsession.Clock
 
-	mu       sync.Mutex
-	calls    map[*call.Call]struct{}
-	serving  bool
-	draining bool
-	closed   bool
-	callsWG  sync.WaitGroup
-	serveWG  sync.WaitGroup
-	regs     []*sip.Registration
-	ln       net.PacketConn
+	mu        sync.Mutex
+	calls     map[*call.Call]struct{}
+	serving   bool
+	draining  bool
+	closed    bool
+	callsWG   sync.WaitGroup
+	serveWG   sync.WaitGroup
+	listeners []net.Listener
+	regs      []*sip.Registration
+	ln        net.PacketConn
 }
 
 // New makes a Switchboard. Nothing is started until Serve or ListenAndServe.
@@ -90,7 +98,9 @@ func New(cfg Config) (*Switchboard, error) {
 		}
 	}
 	s := &Switchboard{cfg: cfg, log: cfg.Logger, calls: map[*call.Call]struct{}{}, clock: rtpsession.NewClock(0)}
-	ep, err := sip.NewEndpoint(sip.EndpointConfig{Host: cfg.AdvertiseAddr, UserAgent: cfg.UserAgent, Logger: cfg.Logger, Access: cfg.Access},
+	ep, err := sip.NewEndpoint(sip.EndpointConfig{
+		Host: cfg.AdvertiseAddr, UserAgent: cfg.UserAgent, Logger: cfg.Logger, Access: cfg.Access, TLSConfig: cfg.TLSConfig,
+	},
 		s.serveInvite, s.optionsStatus)
 	if err != nil {
 		_ = s.clock.Close()
@@ -100,14 +110,77 @@ func New(cfg Config) (*Switchboard, error) {
 	return s, nil
 }
 
-// ListenAndServe listens on Config.ListenAddr (UDP) and serves until Shutdown or Close,
-// then returns ErrServerClosed.
+// ListenAndServe listens on Config.ListenAddr (UDP and TCP) and Config.TLSAddr (TLS, if
+// set) and serves until Shutdown or Close, then returns ErrServerClosed.
 func (s *Switchboard) ListenAndServe() error {
 	conn, err := net.ListenPacket("udp", s.cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("switchboard: %w", err)
 	}
-	return s.Serve(conn)
+	if err := s.bind(conn); err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", conn.LocalAddr().String())
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("switchboard: %w", err)
+	}
+	if err := s.StartTCP(l); err != nil {
+		conn.Close()
+		return err
+	}
+	if s.cfg.TLSAddr != "" {
+		if s.cfg.TLSConfig == nil {
+			conn.Close()
+			return errors.New("switchboard: TLSAddr set without TLSConfig")
+		}
+		tl, err := tls.Listen("tcp", s.cfg.TLSAddr, s.cfg.TLSConfig)
+		if err != nil {
+			conn.Close()
+			return fmt.Errorf("switchboard: %w", err)
+		}
+		if err := s.StartTLS(tl); err != nil {
+			conn.Close()
+			return err
+		}
+	}
+	return s.serveBound(conn)
+}
+
+// StartTCP serves SIP over TCP on l in the background. Start (UDP) must have been
+// called first: the UDP socket sets the Switchboard's address.
+func (s *Switchboard) StartTCP(l net.Listener) error {
+	return s.startStream(l, s.ep.ServeTCP)
+}
+
+// StartTLS serves SIP over TLS on l (from tls.Listen or tls.NewListener) in the
+// background. Start (UDP) must have been called first.
+func (s *Switchboard) StartTLS(l net.Listener) error {
+	return s.startStream(l, s.ep.ServeTLS)
+}
+
+func (s *Switchboard) startStream(l net.Listener, serve func(net.Listener) error) error {
+	s.mu.Lock()
+	if s.closed || s.draining {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	if s.ln == nil {
+		s.mu.Unlock()
+		l.Close()
+		return errors.New("switchboard: Start (UDP) before StartTCP/StartTLS")
+	}
+	s.listeners = append(s.listeners, l)
+	s.mu.Unlock()
+	s.serveWG.Add(1)
+	go func() {
+		defer s.serveWG.Done()
+		if err := serve(l); err != nil && !s.stopped() {
+			s.log.Error("switchboard: serve", "err", err)
+		}
+	}()
+	return nil
 }
 
 // Start binds conn and serves it in the background (a goroutine the Switchboard owns;
@@ -133,6 +206,10 @@ func (s *Switchboard) Serve(conn net.PacketConn) error {
 	if err := s.bind(conn); err != nil {
 		return err
 	}
+	return s.serveBound(conn)
+}
+
+func (s *Switchboard) serveBound(conn net.PacketConn) error {
 	err := s.ep.Serve(conn)
 	if s.stopped() {
 		return ErrServerClosed
@@ -362,8 +439,11 @@ func (s *Switchboard) Close() error {
 	}
 	err := s.ep.Close()
 	s.mu.Lock()
-	ln := s.ln
+	ln, listeners := s.ln, s.listeners
 	s.mu.Unlock()
+	for _, l := range listeners {
+		_ = l.Close()
+	}
 	if ln != nil {
 		// sipgo does not close sockets handed to ServeUDP; Serve returns once it is closed.
 		if cerr := ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {

@@ -207,6 +207,17 @@ func (c *Call) ID() string { return c.id }
 // CallID is the SIP Call-ID.
 func (c *Call) CallID() string { return c.callID }
 
+// Transport is the SIP transport of the call's INVITE: "UDP", "TCP" or "TLS".
+func (c *Call) Transport() string {
+	if c.server != nil {
+		return c.server.Invite().Transport()
+	}
+	if c.client != nil {
+		return c.client.InviteRequest.Transport()
+	}
+	return ""
+}
+
 // Direction says whether we received or placed the call.
 func (c *Call) Direction() Direction { return c.dir }
 

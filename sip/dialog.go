@@ -74,24 +74,27 @@ func (d *ServerDialog) claim(code int) error {
 
 // Respond sends a response to the INVITE (1xx any number of times, one final).
 func (d *ServerDialog) Respond(code int, reason string, body []byte, headers ...Header) error {
-	if err := d.claim(code); err != nil {
-		return err
+	res := sipgosip.NewResponseFromRequest(d.InviteRequest, code, reason, body)
+	for _, h := range headers {
+		res.AppendHeader(h)
 	}
-	return d.DialogServerSession.Respond(code, reason, body, headers...)
+	return d.WriteResponse(res)
 }
 
 // RespondSDP sends 200 OK with an SDP body and waits for the ACK.
 func (d *ServerDialog) RespondSDP(body []byte) error {
-	if err := d.claim(200); err != nil {
-		return err
-	}
-	return d.DialogServerSession.RespondSDP(body)
+	return d.WriteResponse(sipgosip.NewSDPResponseFromRequest(d.InviteRequest, body))
 }
 
-// WriteResponse sends a response built by the caller (e.g. 183 with SDP).
+// WriteResponse sends a response built by the caller (e.g. 183 with SDP). A 2xx waits
+// for the ACK. Our Contact for the INVITE's transport is added if the response has none,
+// so in-dialog requests come back over the same transport.
 func (d *ServerDialog) WriteResponse(res *Response) error {
 	if err := d.claim(res.StatusCode); err != nil {
 		return err
+	}
+	if res.Contact() == nil && res.StatusCode > 100 {
+		res.AppendHeader(d.ep.contactFor(d.InviteRequest.Transport()))
 	}
 	return d.DialogServerSession.WriteResponse(res)
 }

@@ -2,11 +2,13 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/emiago/sipgo"
@@ -52,6 +54,9 @@ type EndpointConfig struct {
 	// Access restricts who may call in (source networks, digest credentials). The
 	// zero value admits everyone.
 	Access AccessControl
+	// TLSConfig is used for outbound TLS connections (verification of the peer's
+	// certificate). Nil means the system defaults.
+	TLSConfig *tls.Config
 }
 
 // InviteHandler is called for each new (dialog-creating) INVITE, on a goroutine of its own.
@@ -74,9 +79,10 @@ type Endpoint struct {
 	onOptions func() int
 	auth      *authenticator
 
-	mu      sync.Mutex
-	dialogs map[string]dialogRoute
-	closed  bool
+	mu       sync.Mutex
+	dialogs  map[string]dialogRoute
+	closed   bool
+	contacts map[string]sipgosip.ContactHeader // by transport: "UDP", "TCP", "TLS"
 
 	// bg tracks background work that outlives a caller (cancelling an INVITE the caller
 	// gave up on); closing ends it.
@@ -98,7 +104,11 @@ func NewEndpoint(cfg EndpointConfig, onInvite InviteHandler, onOptions func() in
 	if log == nil {
 		log = slog.Default()
 	}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(cfg.UserAgent))
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent(cfg.UserAgent)}
+	if cfg.TLSConfig != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(cfg.TLSConfig))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
@@ -110,7 +120,7 @@ func NewEndpoint(cfg EndpointConfig, onInvite InviteHandler, onOptions func() in
 	e := &Endpoint{
 		cfg: cfg, log: log, ua: ua, srv: srv,
 		onInvite: onInvite, onOptions: onOptions,
-		dialogs: map[string]dialogRoute{},
+		dialogs: map[string]dialogRoute{}, contacts: map[string]sipgosip.ContactHeader{},
 	}
 	e.closing, e.endClosing = context.WithCancel(context.Background())
 	if len(cfg.Access.AllowedNetworks) > 0 || cfg.Access.Credentials != nil {
@@ -163,9 +173,49 @@ func (e *Endpoint) Bind(a net.Addr) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.cli = cli
-	e.contact = sipgosip.ContactHeader{Address: sipgosip.Uri{Host: host, Port: port}}
+	e.contact = sipgosip.ContactHeader{Address: sipgosip.Uri{Scheme: "sip", Host: host, Port: port}}
+	e.contacts["UDP"] = e.contact
 	e.dua = &sipgo.DialogUA{Client: cli, ContactHDR: e.contact}
 	return nil
+}
+
+// ServeTCP serves SIP over TCP on l until Close. Bind (or Serve on UDP) must have set
+// the endpoint's address first; the TCP contact uses l's port.
+func (e *Endpoint) ServeTCP(l net.Listener) error {
+	e.addContact("TCP", l.Addr())
+	return e.srv.ServeTCP(l)
+}
+
+// ServeTLS serves SIP over TLS on l (a listener from tls.Listen or tls.NewListener)
+// until Close.
+func (e *Endpoint) ServeTLS(l net.Listener) error {
+	e.addContact("TLS", l.Addr())
+	return e.srv.ServeTLS(l)
+}
+
+func (e *Endpoint) addContact(transport string, a net.Addr) {
+	host, portStr, _ := net.SplitHostPort(a.String())
+	port, _ := strconv.Atoi(portStr)
+	if e.cfg.Host != "" {
+		host = e.cfg.Host
+	}
+	u := sipgosip.Uri{Scheme: "sip", Host: host, Port: port, UriParams: sipgosip.NewParams()}
+	u.UriParams.Add("transport", strings.ToLower(transport))
+	e.mu.Lock()
+	e.contacts[transport] = sipgosip.ContactHeader{Address: u}
+	e.mu.Unlock()
+}
+
+// contactFor is our Contact for a transport ("UDP", "TCP", "TLS"); the UDP one when we
+// do not listen on that transport (the peer then reaches us over UDP).
+func (e *Endpoint) contactFor(transport string) *sipgosip.ContactHeader {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.contacts[strings.ToUpper(transport)]
+	if !ok {
+		c = e.contact
+	}
+	return c.Clone()
 }
 
 // Contact is the endpoint's contact URI (valid once Serve has been called).
@@ -305,6 +355,7 @@ func (e *Endpoint) Invite(ctx context.Context, to URI, from *sipgosip.FromHeader
 	if from != nil {
 		req.AppendHeader(from)
 	}
+	req.AppendHeader(e.contactFor(req.Transport()))
 	if body != nil {
 		req.SetBody(body)
 		req.AppendHeader(sipgosip.NewHeader("Content-Type", "application/sdp"))
