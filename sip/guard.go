@@ -35,6 +35,9 @@ type GuardStats struct {
 	Keepalives uint64
 	// Rejected counts the requests the guard answered itself, by status code.
 	Rejected map[int]uint64
+	// Acks is the number of ACKs of the guard's own answers, absorbed: the stack never
+	// saw the INVITE they acknowledge. (The guard knows them by the To tag it gave.)
+	Acks uint64
 	// Dropped is the guardNumber of datagrams discarded without an answer: anything that is
 	// not SIP, malformed responses, malformed ACKs, and malformed requests without a Via
 	// to answer to.
@@ -54,8 +57,8 @@ type Guard struct {
 
 	bufs sync.Pool // *[]byte response buffers
 
-	passed, keepalives, dropped, writeErrs atomic.Uint64
-	rejected                               [len(guardRejectCodes)]atomic.Uint64
+	passed, keepalives, acks, dropped, writeErrs atomic.Uint64
+	rejected                                     [len(guardRejectCodes)]atomic.Uint64
 }
 
 // guardRejectCodes are the statuses a Guard answers with.
@@ -135,6 +138,7 @@ func (g *Guard) Stats() GuardStats {
 	s := GuardStats{
 		Passed:      g.passed.Load(),
 		Keepalives:  g.keepalives.Load(),
+		Acks:        g.acks.Load(),
 		Dropped:     g.dropped.Load(),
 		WriteErrors: g.writeErrs.Load(),
 		Rejected:    map[int]uint64{},
@@ -167,6 +171,8 @@ func (g *Guard) ReadFrom(p []byte) (int, net.Addr, error) {
 			g.keepalives.Add(1)
 		case actReject:
 			g.reject(p[:n], v, addr)
+		case actAbsorb:
+			g.acks.Add(1)
 		default:
 			g.dropped.Add(1)
 			g.log.Debug("sip: guard dropped datagram", "problem", v.problem, "src", guardAddrString(addr), "len", n)
@@ -232,6 +238,7 @@ const (
 	actKeepalive
 	actReject
 	actDrop
+	actAbsorb
 )
 
 // guardVerdict is what inspect decided about one datagram.
@@ -337,6 +344,9 @@ type guardScan struct {
 	requireUnknown bool
 	fromTag        bool
 	canon          bool // some structured header needs its whitespace rewritten
+	// The first Via, From, Call-ID and CSeq values and the To tag, which identify the
+	// ACK of an answer of ours.
+	topVia, from, callID, cseq, toTag []byte
 }
 
 // Character classes.
@@ -509,6 +519,13 @@ func (g *Guard) inspectRequest(d []byte, start int, line []byte, hdr int) guardV
 	end, problem := guardFrame(d, bodyStart, &s)
 	if problem != "" {
 		return reject(400, problem)
+	}
+	if string(method) == "ACK" && len(s.toTag) == guardTagLen && s.toTag[0] == guardTagMark {
+		if tag := guardTag(s.topVia, s.from, s.callID, s.cseq); bytes.Equal(s.toTag, tag[:]) {
+			// The ACK of a non-2xx answer of ours: it ends a transaction the stack never
+			// saw (RFC 3261 §17.2.1), so it is ours to absorb.
+			return guardVerdict{action: actAbsorb, problem: "ACK of a guard answer"}
+		}
 	}
 	if !guardKnownMethod(method) {
 		return reject(501, "unknown method")
@@ -703,21 +720,27 @@ func (g *Guard) checkHeader(id guardHdr, v []byte, s *guardScan) string {
 	}
 	switch id {
 	case hVia:
+		if s.topVia == nil {
+			s.topVia = v
+		}
 		return guardCheckVia(v, s)
 	case hFrom, hTo, hReferTo, hReferredBy:
-		hasTag, ok := guardCheckAddrs(v, false, false)
+		tag, hasTag, ok := guardCheckAddrs(v, false, false)
 		if !ok {
 			return guardMalformed[id]
 		}
-		if id == hFrom {
-			s.fromTag = hasTag
+		switch id {
+		case hFrom:
+			s.fromTag, s.from = hasTag, v
+		case hTo:
+			s.toTag = tag
 		}
 	case hContact:
-		if _, ok := guardCheckAddrs(v, true, true); !ok {
+		if _, _, ok := guardCheckAddrs(v, true, true); !ok {
 			return guardMalformed[hContact]
 		}
 	case hRoute, hRecordRoute:
-		if _, ok := guardCheckAddrs(v, true, false); !ok {
+		if _, _, ok := guardCheckAddrs(v, true, false); !ok {
 			return guardMalformed[id]
 		}
 	case hCallID:
@@ -730,6 +753,7 @@ func (g *Guard) checkHeader(id guardHdr, v []byte, s *guardScan) string {
 				return "malformed Call-ID"
 			}
 		}
+		s.callID = v
 	case hCSeq:
 		c := guardCursor{b: v}
 		c.ws()
@@ -746,7 +770,7 @@ func (g *Guard) checkHeader(id guardHdr, v []byte, s *guardScan) string {
 		if len(m) == 0 || !c.eof() {
 			return "malformed CSeq"
 		}
-		s.cseqNum, s.cseqMethod = n, m
+		s.cseqNum, s.cseqMethod, s.cseq = n, m, v
 	case hMaxForwards:
 		n, ok := guardNumber(v)
 		if !ok || n > 255 {
@@ -940,27 +964,27 @@ func guardParseViaParm(c *guardCursor, p *guardViaParm) bool {
 
 // guardCheckAddrs checks a From, To, Contact, Route-like value: name-addr or addr-spec, then
 // parameters; list allows several, star allows "*" (Contact). It reports whether a tag
-// parameter is present.
-func guardCheckAddrs(v []byte, list, star bool) (hasTag, ok bool) {
+// parameter is present, and its value.
+func guardCheckAddrs(v []byte, list, star bool) (tag []byte, hasTag, ok bool) {
 	c := guardCursor{b: v}
 	c.ws()
 	if star && c.peek() == '*' {
 		c.i++
 		c.ws()
-		return false, c.eof()
+		return nil, false, c.eof()
 	}
 	for {
 		c.ws()
 		if c.eof() {
-			return false, false
+			return nil, false, false
 		}
 		if c.peek() == '"' {
 			if !c.quoted() {
-				return false, false // unterminated quoted string
+				return nil, false, false // unterminated quoted string
 			}
 			c.ws()
 			if c.peek() != '<' || !c.angleURI() {
-				return false, false
+				return nil, false, false
 			}
 		} else {
 			// An unquoted display name runs to '<'; without '<' this is an addr-spec.
@@ -971,10 +995,10 @@ func guardCheckAddrs(v []byte, list, star bool) (hasTag, ok bool) {
 			if k < len(c.b) && c.b[k] == '<' {
 				c.i = k
 				if !c.angleURI() {
-					return false, false
+					return nil, false, false
 				}
 			} else if !c.bareURI() {
-				return false, false
+				return nil, false, false
 			}
 		}
 		for {
@@ -987,17 +1011,20 @@ func guardCheckAddrs(v []byte, list, star bool) (hasTag, ok bool) {
 			c.ws()
 			name := c.run(cToken)
 			if len(name) == 0 {
-				return false, false // empty parameter
+				return nil, false, false // empty parameter
 			}
-			if guardEqualFold(name, "tag") {
-				hasTag = true
-			}
+			isTag := guardEqualFold(name, "tag")
+			hasTag = hasTag || isTag
 			save = c.i
 			c.ws()
 			if c.eat('=') {
 				c.ws()
-				if _, ok := c.genValue(); !ok {
-					return false, false
+				val, ok := c.genValue()
+				if !ok {
+					return nil, false, false
+				}
+				if isTag {
+					tag = val
 				}
 			} else {
 				c.i = save
@@ -1005,10 +1032,10 @@ func guardCheckAddrs(v []byte, list, star bool) (hasTag, ok bool) {
 		}
 		c.ws()
 		if c.eof() {
-			return hasTag, true
+			return tag, hasTag, true
 		}
 		if !list || !c.eat(',') {
-			return false, false
+			return nil, false, false
 		}
 	}
 }
@@ -1247,7 +1274,8 @@ func guardIsSep(c byte, via bool) bool {
 // written unless write is set) with its linear whitespace canonical, which RFC 3261 §7.3.1
 // makes equivalent: folded lines unfolded, each run of whitespace one SP, none at the end
 // or around ';', '=', ',' (and '/' in Via), quoted strings untouched. It returns the new
-// write offset and whether the value changed. The output is never longer than the input.
+// write offset and whether the rewriting matters to the stack (see below). The output is
+// never longer than the input.
 func guardCanonValue(d []byte, w, r, end int, via, write bool) (int, bool) {
 	changed := false
 	emit := func(c byte) {
@@ -1261,17 +1289,24 @@ func guardCanonValue(d []byte, w, r, end int, via, write bool) (int, bool) {
 		c := d[r]
 		if guardIsLWS(c) {
 			run := r
+			fold := false
 			for r < end && guardIsLWS(d[r]) {
+				fold = fold || d[r] == '\n'
 				r++
 			}
-			if r == end || guardIsSep(last, via) || guardIsSep(d[r], via) && last != 0 {
+			// sipgo trims a value and turns each fold into one SP itself: only runs next
+			// to a separator, and runs of several SP or HT on one line, need rewriting.
+			switch {
+			case last == 0 || r == end:
+				if last == 0 && r < end {
+					emit(' ')
+				}
+			case guardIsSep(last, via) || guardIsSep(d[r], via):
 				changed = true
-				continue
+			default:
+				changed = changed || !fold && (r-run != 1 || c != ' ')
+				emit(' ')
 			}
-			if r-run != 1 || c != ' ' {
-				changed = true
-			}
-			emit(' ')
 			continue
 		}
 		if c == '"' {
@@ -1400,7 +1435,7 @@ func (g *Guard) appendResponse(dst, d []byte, v guardVerdict, src net.Addr) (out
 			seen[id] = true
 			if id == hTo {
 				dst = guardAppendHeader(dst, "To", val)
-				if hasTag, valid := guardCheckAddrs(val, false, false); valid && !hasTag {
+				if _, hasTag, valid := guardCheckAddrs(val, false, false); valid && !hasTag {
 					dst = dst[:len(dst)-2] // reopen the line for the tag
 					dst = append(dst, ";tag="...)
 					dst = guardAppendTag(dst, d, v.hdr)
@@ -1502,26 +1537,71 @@ func guardAppendTopVia(dst, val []byte, srcIP string, srcPort int) ([]byte, int)
 	return append(dst, "\r\n"...), port
 }
 
-// guardAppendTag appends a To tag that depends only on the request's Via, From, Call-ID and
-// CSeq values, so that retransmissions of a request get the same tag (RFC 3261 §8.2.7:
-// stateless UAS behaviour).
+// The To tags of the guard's answers: a mark and 16 hex digits.
+const (
+	guardTagMark = 'g'
+	guardTagLen  = 17
+)
+
+// guardAppendTag appends the To tag of the guard's answer to the request d.
 func guardAppendTag(dst, d []byte, hdr int) []byte {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
+	var topVia, from, callID, cseq []byte
 	guardWalkHeaders(d, hdr, func(id guardHdr, val []byte) {
-		switch id {
-		case hVia, hFrom, hCallID, hCSeq:
-			for _, c := range val {
-				h = (h ^ uint64(c)) * prime
-			}
-			h = (h ^ uint64(id)) * prime
+		switch {
+		case id == hVia && topVia == nil:
+			topVia = val
+		case id == hFrom && from == nil:
+			from = val
+		case id == hCallID && callID == nil:
+			callID = val
+		case id == hCSeq && cseq == nil:
+			cseq = val
 		}
 	})
-	const hex = "0123456789abcdef"
-	for shift := 60; shift >= 0; shift -= 4 {
-		dst = append(dst, hex[(h>>uint(shift))&0xf])
+	tag := guardTag(topVia, from, callID, cseq)
+	return append(dst, tag[:]...)
+}
+
+// guardTag derives a To tag from what identifies a request and stays the same in its
+// retransmissions and in the ACK of a non-2xx answer: the top Via branch, the From tag,
+// the Call-ID and the CSeq number (RFC 3261 §8.2.7 asks a stateless UAS for such a tag;
+// §17.1.1.3 makes the ACK repeat them). It reads the values leniently and allocates
+// nothing.
+func guardTag(topVia, from, callID, cseq []byte) (tag [guardTagLen]byte) {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	mix := func(b []byte) {
+		for _, c := range b {
+			h = (h ^ uint64(c)) * prime
+		}
+		h = (h ^ 0x100) * prime // separator, outside the byte range
 	}
-	return dst
+	var p guardViaParm
+	c := guardCursor{b: topVia}
+	if guardParseViaParm(&c, &p) {
+		mix(p.branch)
+	} else {
+		mix(nil)
+	}
+	fromTag, _, _ := guardCheckAddrs(from, false, false)
+	mix(fromTag)
+	mix(guardTrim(callID))
+	n := guardTrim(cseq)
+	end := 0
+	for end < len(n) && guardChars[n[end]]&cDigit != 0 {
+		end++
+	}
+	n = n[:end]
+	for len(n) > 1 && n[0] == '0' {
+		n = n[1:]
+	}
+	mix(n)
+	const hex = "0123456789abcdef"
+	tag[0] = guardTagMark
+	for i := 1; i < guardTagLen; i++ {
+		tag[i] = hex[(h>>uint(64-4*i))&0xf]
+	}
+	return tag
 }
 
 // guardWalkHeaders calls f for each header line of d from hdr to the empty line, leniently:
