@@ -4,8 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -24,6 +26,38 @@ var (
 	loadFlag     = flag.Bool("load", false, "run the loopback load measurements")
 	loadDuration = flag.Duration("load.duration", 10*time.Second, "duration of each load run")
 )
+
+// loadModes are the pacing arrangements compared: one Clock for all sessions, a
+// ClockPool (one Clock per CPU), and a Clock (goroutine) per session.
+var loadModes = []string{"shared", "sharded", "per-session"}
+
+// clocks returns which Clock session i uses in mode (nil: a private one).
+func clocks(t *testing.T, mode string) func(i int) *Clock {
+	switch mode {
+	case "shared":
+		c := NewClock(0)
+		t.Cleanup(func() { _ = c.Close() })
+		return func(int) *Clock { return c }
+	case "sharded":
+		p := NewClockPool(0, 0)
+		t.Cleanup(func() { _ = p.Close() })
+		return func(int) *Clock { return p.Clock() }
+	}
+	return func(int) *Clock { return nil }
+}
+
+// loadAvg is the machine's 1-minute load average, to judge how noisy a run was.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
 
 func cpuTime(t testing.TB) time.Duration {
 	t.Helper()
@@ -73,19 +107,15 @@ func TestClockComparison(t *testing.T) {
 	}
 	const ptime = 20 * time.Millisecond
 	for _, n := range []int{100, 1000} {
-		for _, mode := range []string{"shared", "per-session"} {
+		for _, mode := range loadModes {
 			t.Run(fmt.Sprintf("%s-%d", mode, n), func(t *testing.T) {
-				var shared *Clock
-				if mode == "shared" {
-					shared = NewClock(0)
-					defer shared.Close()
-				}
+				clockFor := clocks(t, mode)
 				conns := make([]*timingConn, n)
 				sessions := make([]*Session, n)
 				for i := range n {
 					conns[i] = &timingConn{nullConn: newNullConn(), ptime: ptime,
 						dev: make([]time.Duration, 0, int(*loadDuration/ptime)+100)}
-					s, err := New(conns[i], Config{Codec: media.PCMU(), Clock: shared, RTCPInterval: -1,
+					s, err := New(conns[i], Config{Codec: media.PCMU(), Clock: clockFor(i), RTCPInterval: -1,
 						RemoteAddr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}, OwnConns: true})
 					require.NoError(t, err)
 					sessions[i] = s
@@ -107,9 +137,9 @@ func TestClockComparison(t *testing.T) {
 					all = append(all, c.dev...)
 				}
 				p50, p99, mx := percentiles(all)
-				t.Logf("clock=%s sessions=%d: CPU %.3f%% of a core per session (%.1f%% total), "+
+				t.Logf("loadavg=%s clock=%s sessions=%d: CPU %.3f%% of a core per session (%.1f%% total), "+
 					"%d goroutines (%.2f per session), send interval deviation p50 %v p99 %v max %v over %d packets",
-					mode, n, 100*cpu.Seconds()/wall.Seconds()/float64(n), 100*cpu.Seconds()/wall.Seconds(),
+					loadAvg(), mode, n, 100*cpu.Seconds()/wall.Seconds()/float64(n), 100*cpu.Seconds()/wall.Seconds(),
 					g, float64(g)/float64(n), p50, p99, mx, len(all))
 			})
 		}
@@ -124,13 +154,9 @@ func TestLoad(t *testing.T) {
 		t.Skip("load measurement: run with -load")
 	}
 	for _, n := range []int{100, 1000} {
-		for _, mode := range []string{"shared", "per-session"} {
+		for _, mode := range loadModes {
 			t.Run(fmt.Sprintf("%s-%d", mode, n), func(t *testing.T) {
-				var shared *Clock
-				if mode == "shared" {
-					shared = NewClock(0)
-					defer shared.Close()
-				}
+				clockFor := clocks(t, mode)
 				sessions := make([]*Session, 0, n)
 				defer func() {
 					for _, s := range sessions {
@@ -142,7 +168,7 @@ func TestLoad(t *testing.T) {
 					a := udpListen(t)
 					b := udpListen(t)
 					for _, c := range [][2]*net.UDPConn{{a, b}, {b, a}} {
-						s, err := New(c[0], Config{Codec: media.PCMU(), Clock: shared, RemoteAddr: c[1].LocalAddr(),
+						s, err := New(c[0], Config{Codec: media.PCMU(), Clock: clockFor(len(sessions)), RemoteAddr: c[1].LocalAddr(),
 							RTCPMux: true, InactivityTimeout: -1})
 						require.NoError(t, err)
 						sessions = append(sessions, s)
@@ -193,13 +219,14 @@ func TestLoad(t *testing.T) {
 				runtime.ReadMemStats(&ms1)
 				close(stop)
 				wg.Wait()
-				t.Logf("clock=%s sessions=%d over UDP: CPU %.3f%% of a core per session (%.1f%% total, feeder included), "+
+				t.Logf("loadavg=%s clock=%s sessions=%d over UDP: CPU %.3f%% of a core per session (%.1f%% total, feeder included), "+
 					"sent %.0f pkt/s, received %.0f pkt/s, lost %d, concealed %d, %d goroutines (%.2f per session), "+
-					"heap %.1f KiB per session, %.2f allocs per packet",
-					mode, n, 100*cpu.Seconds()/wall.Seconds()/float64(n), 100*cpu.Seconds()/wall.Seconds(),
+					"heap %.1f KiB per session, %.2f allocs per packet, %.1f µs CPU per packet sent or received",
+					loadAvg(), mode, n, 100*cpu.Seconds()/wall.Seconds()/float64(n), 100*cpu.Seconds()/wall.Seconds(),
 					float64(s1-s0)/wall.Seconds(), float64(r1-r0)/wall.Seconds(), l1-l0, c1-c0,
 					g, float64(g)/float64(n), float64(ms1.HeapAlloc)/1024/float64(n),
-					float64(ms1.Mallocs-ms0.Mallocs)/float64(max(1, s1-s0+r1-r0)))
+					float64(ms1.Mallocs-ms0.Mallocs)/float64(max(1, s1-s0+r1-r0)),
+					float64(cpu.Microseconds())/float64(max(1, s1-s0+r1-r0)))
 			})
 		}
 	}

@@ -11,8 +11,6 @@ type sampleRing struct {
 
 func newSampleRing(capacity int) sampleRing { return sampleRing{buf: make([]int16, capacity)} }
 
-func (r *sampleRing) free() int { return len(r.buf) - r.n }
-
 // write copies as much of p as fits and returns how many samples it took.
 func (r *sampleRing) write(p []int16) int {
 	total := 0

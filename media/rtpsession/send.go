@@ -165,17 +165,18 @@ func (s *Session) sendTick(deadline time.Time, skipped int) {
 			s.stats.underruns.Add(1)
 		}
 	}
-	if n > 0 {
-		s.consumed += uint64(n)
-		s.releasePlayedLocked()
-		s.signalSpace()
-	}
 	buf := s.header(s.cfg.pt, s.marker, s.ts)
 	buf = s.enc.Encode(buf, s.pcm)
 	if s.writeRTP(buf, deadline) {
 		s.marker = false
 	}
 	s.ts += s.cfg.tsPerFrame
+	if n > 0 {
+		// After the write, so that WaitPlayout returns once the audio is on the wire.
+		s.consumed += uint64(n)
+		s.releasePlayedLocked()
+		s.signalSpace()
+	}
 }
 
 // header marshals the RTP header for the next packet into s.pkt and returns it, ready

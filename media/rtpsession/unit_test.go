@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -274,3 +275,22 @@ func TestClockSkipsAfterLongStall(t *testing.T) {
 type tickFunc func(time.Time, int)
 
 func (f tickFunc) tick(d time.Time, s int) { f(d, s) }
+
+func TestClockPoolBalances(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := NewClockPool(3, 0)
+		defer p.Close()
+		n := newMemNet()
+		for range 9 {
+			s, err := New(n.listen(), Config{Codec: media.PCMU(), Clock: p.Clock(), RTCPInterval: -1, OwnConns: true})
+			require.NoError(t, err)
+			defer s.Close()
+		}
+		for _, c := range p.clocks {
+			assert.Equal(t, 3, c.Len())
+		}
+		q := NewClockPool(0, 0)
+		defer q.Close()
+		assert.Len(t, q.clocks, runtime.GOMAXPROCS(0))
+	})
+}
