@@ -85,23 +85,57 @@
 // send, inactivity, RTCP) runs on it. The alternative is a goroutine per session with
 // its own timer; a Session given no Clock does exactly that, by making a private one.
 //
-// Measured on this project's 2-core test machine (shared and noisy: load average
-// about 9 during the runs) with `go test ./media/rtpsession -run
-// 'TestClockComparison|TestLoad' -v -args -load`, 10 s per run, medians of 3 runs:
+// Measured on this project's 2-core test machine, shared with other builds (load
+// average 6 to 10 during the runs, so the spread is wide), with
 //
-//	pacing only (no network)   CPU per session   goroutines/session   send interval deviation p50 / p99 / max
-//	shared, 100 sessions       CLOCK_S100
-//	per-session, 100           CLOCK_P100
-//	shared, 1000               CLOCK_S1000
-//	per-session, 1000          CLOCK_P1000
+//	go test ./media/rtpsession -run 'TestClockComparison|TestLoad' -v -args -load
 //
-//	real UDP, N/2 pairs        CPU per session   packets/s sent (= received)
-//	shared, 100 sessions       LOAD_S100
-//	per-session, 100           LOAD_P100
-//	shared, 1000               LOAD_S1000
-//	per-session, 1000          LOAD_P1000
+// 10 s per run, medians of 3 runs. "Shared" is one Clock for every session, "pool" a
+// [ClockPool] (one Clock per CPU, here 2), "per-session" a Clock per session.
 //
-// CLOCK_DECISION
+// Pacing alone (sessions write to a socket stand-in that timestamps each packet; CPU
+// in % of one core; deviation of each send interval from ptime):
+//
+//	                      CPU total   goroutines/session   deviation p50 / p99 / max
+//	100 shared               2.4%          1.04            376 µs / 19.8 ms /  38 ms
+//	100 pool                 2.9%          1.05            250 µs / 14.7 ms /  44 ms
+//	100 per-session          3.5%          2.03            283 µs / 18.8 ms /  41 ms
+//	1000 shared             14.2%          1.00            510 µs / 18.8 ms /  48 ms
+//	1000 pool               13.6%          1.00            481 µs / 19.6 ms / 124 ms
+//	1000 per-session        22.6%          2.00            677 µs / 44.9 ms / 257 ms
+//
+// Real UDP on 127.0.0.1, N sessions as N/2 pairs each sending 50 packets/s of PCMU to
+// the other (RTCP every 5 s; CPU includes the one goroutine that keeps every queue
+// fed):
+//
+//	                      CPU total   CPU/packet   packets/s sent   concealed frames
+//	100 shared               8.3%        8.3 µs        5000             189
+//	100 pool                 8.3%        8.3 µs        5000             401
+//	100 per-session          8.7%        8.7 µs        5000             177
+//	1000 shared             51.9%        6.4 µs       40272           16104
+//	1000 pool               60.7%        6.5 µs       46650            7497
+//	1000 per-session        69.6%        7.0 µs       50000            3067
+//
+// (CPU per packet counts packets sent plus received. Memory: about 94 KiB of heap per
+// session, most of it the 2 s playout queue and the jitter buffer's ring.)
+//
+// What the numbers say. Shared pacing costs less: it removes one goroutine per
+// session and, at 1000 sessions, a third to a half of the CPU that pacing itself
+// takes (one wake-up per millisecond instead of one per session per ptime), with no
+// worse send timing. Over real sockets the send and receive system calls dominate
+// (6-7 µs of CPU per packet), and the saving shrinks to about 10%. But a single Clock
+// runs the ticks of all its sessions one after the other on one goroutine, so it gets
+// one thread's share of the machine: on this overloaded box, 1000 sessions on one
+// Clock fell behind by more than the 300 ms catch-up limit and skipped packets (40k
+// of 50k packets/s sent, the receivers concealing the gaps), where a Clock per CPU
+// came closer and a goroutine per session kept up.
+//
+// The choice: pace with a [ClockPool], one Clock per CPU. It keeps the per-session
+// saving of shared pacing (one goroutine per session, the reader, instead of two;
+// less pacing CPU) while the work spreads over every core, and one stalled goroutine
+// delays only its share of the calls. A Session given no Clock falls back to a
+// private one, the goroutine-per-session arrangement, which is the right choice for a
+// handful of sessions and for tests; nothing is global.
 //
 // # Concurrency
 //
