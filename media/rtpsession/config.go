@@ -160,6 +160,7 @@ func (c Config) resolve() (settings, error) {
 	if s.samplesPerFrame <= 0 || s.tsPerFrame == 0 {
 		return s, fmt.Errorf("%w: ptime %v too short for %s", ErrInvalidConfig, s.PTime, c.Codec.Name())
 	}
+	s.RemoteAddr, s.RemoteRTCPAddr = usableAddr(c.RemoteAddr), usableAddr(c.RemoteRTCPAddr)
 	if s.Latch > LatchStrict {
 		return s, fmt.Errorf("%w: latch mode %d", ErrInvalidConfig, s.Latch)
 	}

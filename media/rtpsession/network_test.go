@@ -148,6 +148,10 @@ func TestRTCPStatsAgreeWithLossAndJitter(t *testing.T) {
 
 	sent, dropped := imp.counts()
 	require.Greater(t, dropped, 0)
+	// Delayed packets may still be in b's socket when the BYE (sent last, but maybe
+	// delayed less) has been read.
+	eventually(t, func() bool { return p.b.Stats().PacketsReceived == uint64(sent) },
+		"every packet the wrapper let through is received: %d of %d", p.b.Stats().PacketsReceived, sent)
 	bs := p.b.Stats()
 	as := p.a.Stats()
 	// Every RTP packet a sent reached b or was dropped by the wrapper; b counts as lost
@@ -161,9 +165,10 @@ func TestRTCPStatsAgreeWithLossAndJitter(t *testing.T) {
 	t.Logf("a sent %d (wire %d, dropped %d); b: expected %d lost %d late %d concealed %d jitter %v",
 		as.PacketsSent, sent, dropped, bs.Expected, bs.Lost, bs.Late, bs.Concealed, bs.JitterDuration)
 
-	// Interarrival jitter of uniform 0-30 ms delays is about 10 ms (E|d1-d2| = 30/3).
+	// Interarrival jitter of uniform 0-30 ms delays is about 10 ms (E|d1-d2| = 30/3);
+	// a busy machine's scheduling adds to it, so only the floor is asserted (the
+	// estimator itself is checked exactly in TestRxStatsJitter).
 	assert.Greater(t, bs.JitterDuration, 3*time.Millisecond)
-	assert.Less(t, bs.JitterDuration, 30*time.Millisecond)
 	assert.Greater(t, bs.Concealed, uint64(0), "losses were concealed")
 
 	// What b reported back to a about a's stream.
@@ -272,4 +277,40 @@ func TestSendDTMFErrors(t *testing.T) {
 	eventually(t, func() bool {
 		return p.b.SendDTMF(context.Background(), "5", 40*time.Millisecond, 0) == nil
 	}, "free after cancel")
+}
+
+func TestSetRemoteAddr(t *testing.T) {
+	p := newPair(t, Config{RTCPMux: true}, Config{RTCPMux: true}, nil, nil)
+	eventually(t, func() bool { return p.b.Stats().PacketsReceived > 10 }, "b receives")
+	before := p.b.Stats()
+
+	// A session refresh re-offers the same address: nothing is reset.
+	p.b.SetRemoteAddr(p.aRaw.LocalAddr(), nil)
+	p.b.SetHold(false)
+	eventually(t, func() bool { return p.b.Stats().PacketsReceived > before.PacketsReceived+10 }, "still receiving")
+	st := p.b.Stats()
+	assert.Equal(t, p.a.SSRC(), st.RemoteSSRC)
+	assert.Equal(t, st.Expected, st.PacketsReceived, "counters carried on: %+v", st)
+	assert.GreaterOrEqual(t, st.Expected, before.Expected)
+
+	// A real change of address (a's media moved elsewhere): b sends to the new one
+	// and latches to whatever comes from there.
+	require.NoError(t, p.a.Close())
+	other := udpListen(t)
+	p.b.SetRemoteAddr(other.LocalAddr(), nil)
+	buf := make([]byte, 1500)
+	require.NoError(t, other.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, _, err := other.ReadFrom(buf)
+	require.NoError(t, err, "b sends to the new address")
+	for i := range 3 {
+		_, err := other.WriteTo(rawRTP(t, 0, uint16(i), uint32(160*i), 0xABCD, make([]byte, 160)), p.bRaw.LocalAddr())
+		require.NoError(t, err)
+	}
+	eventually(t, func() bool { return p.b.Stats().RemoteSSRC == 0xABCD }, "latched the new source")
+	assert.Equal(t, other.LocalAddr().String(), p.b.RemoteAddr().String())
+
+	// Unusable addresses (what an absent SDP attribute converts to) count as none.
+	assert.Nil(t, usableAddr(&net.UDPAddr{}))
+	assert.Nil(t, usableAddr((*net.UDPAddr)(nil)))
+	assert.NotNil(t, usableAddr(p.aRaw.LocalAddr()))
 }

@@ -241,3 +241,15 @@ func TestInactivityDisabled(t *testing.T) {
 		}
 	})
 }
+
+func TestSetHoldFalseWithoutHoldDoesNotPostpone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newMemNet()
+		start := time.Now()
+		a, _ := newMemSession(t, n, Config{RTCPInterval: -1, InactivityTimeout: 2 * time.Second})
+		time.Sleep(1500 * time.Millisecond)
+		a.SetHold(false) // e.g. a session-refresh re-INVITE that is not a resume
+		<-a.Inactive()
+		assert.InDelta(t, float64(2*time.Second), float64(time.Since(start)), float64(30*time.Millisecond))
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pion/rtp"
@@ -20,7 +21,9 @@ import (
 // The sip-tester package (SIPp) ships captures of real RTP streams that SIPp plays
 // with its play_pcap_audio action: a G.711 A-law call leg with 30 ms packets, and one
 // RFC 2833 telephone-event per DTMF key. Replaying them at their captured pace checks
-// the session against packets it did not produce itself.
+// the session against packets it did not produce itself. The replay runs in a
+// synctest bubble on the in-memory network, so the captured timing is reproduced
+// exactly whatever the load of the machine.
 const sippPcapDir = "/usr/share/sip-tester"
 
 type pcapRecord struct {
@@ -72,14 +75,19 @@ func replay(t *testing.T, conn net.PacketConn, dst net.Addr, recs []pcapRecord, 
 
 func TestSIPpPcapG711Stream(t *testing.T) {
 	recs := readPcap(t, "g711a.pcap")[:50] // 1.5 s of 30 ms packets
+	synctest.Test(t, func(t *testing.T) { testPcapG711(t, recs) })
+}
+
+func testPcapG711(t *testing.T, recs []pcapRecord) {
 	var first rtp.Packet
 	require.NoError(t, first.Unmarshal(recs[0].payload))
 	require.EqualValues(t, 8, first.PayloadType)
-
 	// Our ptime is 20 ms; the far end sends 30 ms packets (ptime is a receive
 	// preference). The playout must follow the stream's packet size.
-	sender, conn := udpListen(t), udpListen(t)
-	s, err := New(conn, Config{Codec: media.PCMA(), RemoteAddr: sender.LocalAddr(), RTCPInterval: -1,
+	n := newMemNet()
+	sender, conn := n.listen(), n.listen()
+	defer sender.Close()
+	s, err := New(conn, Config{Codec: media.PCMA(), RemoteAddr: sender.LocalAddr(), RTCPInterval: -1, OwnConns: true,
 		Jitter: jitter.Config{Mode: jitter.Fixed, Depth: 300 * time.Millisecond}})
 	require.NoError(t, err)
 	defer s.Close()
@@ -122,14 +130,21 @@ func TestSIPpPcapG711Stream(t *testing.T) {
 }
 
 func TestSIPpPcapDTMF(t *testing.T) {
+	readPcap(t, "dtmf_2833_1.pcap") // skips when not installed
+	synctest.Test(t, testPcapDTMF)
+}
+
+func testPcapDTMF(t *testing.T) {
 	keys := []struct {
 		file  string
 		digit rune
 	}{{"dtmf_2833_1.pcap", '1'}, {"dtmf_2833_5.pcap", '5'}, {"dtmf_2833_9.pcap", '9'},
 		{"dtmf_2833_star.pcap", '*'}, {"dtmf_2833_pound.pcap", '#'}, {"dtmf_2833_0.pcap", '0'}}
-	sender, conn := udpListen(t), udpListen(t)
+	n := newMemNet()
+	sender, conn := n.listen(), n.listen()
+	defer sender.Close()
 	s, err := New(conn, Config{Codec: media.PCMU(), TelephoneEventPT: 101, RemoteAddr: sender.LocalAddr(),
-		RTCPInterval: -1})
+		RTCPInterval: -1, OwnConns: true})
 	require.NoError(t, err)
 	defer s.Close()
 	// The captures are key presses cut from one stream (one SSRC, sequence numbers

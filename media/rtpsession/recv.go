@@ -117,12 +117,13 @@ func (s *Session) latchLocked(ap netip.AddrPort, addr net.Addr, ssrc uint32) {
 			s.remote.Store(p) // symmetric RTP: answer where the media comes from
 		}
 	}
-	if !s.rxLatched || ssrc != s.rxSSRC {
+	if !s.rxEver || ssrc != s.rxSSRC {
+		// A new stream: its sequence, timing and events start afresh.
 		s.rx.reset()
 		s.playout.reset()
 		s.dtmfIn.reset()
 		s.lastSRAt = time.Time{}
 	}
 	s.rxSSRC = ssrc
-	s.rxLatched = true
+	s.rxLatched, s.rxEver = true, true
 }

@@ -101,6 +101,9 @@ type Session struct {
 	readBuf     []int16 // ReadFrame's frame, reused
 	playout     *playout
 	rtcpSource  *peer
+	sdpRemote   net.Addr // the signalled RTP and RTCP destinations
+	sdpRTCP     net.Addr
+	rxEver      bool // a source was latched once: stream state exists
 	remoteRR    remoteReport
 	rtcpNextDue time.Time // owned by the tick
 
@@ -154,8 +157,9 @@ func New(conn net.PacketConn, cfg Config) (*Session, error) {
 	// linear and compressed format; the encoder grows the slice if ever needed.
 	s.pkt = make([]byte, 0, 12+4*st.samplesPerFrame)
 	s.hdr = rtp.Header{Version: 2, PayloadType: s.cfg.pt, SSRC: s.ssrc}
-	s.remote.Store(newPeer(st.RemoteAddr))
-	s.rtcpRemote.Store(newPeer(st.rtcpDestination()))
+	s.sdpRemote, s.sdpRTCP = s.cfg.RemoteAddr, s.cfg.rtcpDestination()
+	s.remote.Store(newPeer(s.sdpRemote))
+	s.rtcpRemote.Store(newPeer(s.sdpRTCP))
 	s.rxPkt.CSRC = make([]uint32, 0, 15)
 	s.rxPkt.Extensions = make([]rtp.Extension, 0, 4)
 	if s.playout, err = newPlayout(&s.cfg, &s.stats.concealed, &s.stats.readOverruns); err != nil {
@@ -239,22 +243,49 @@ func (s *Session) RemoteAddr() net.Addr {
 	return nil
 }
 
-// SetRemoteAddr changes the RTP destination, typically after a re-INVITE, and forgets
-// the latched source and SSRC so that the next valid packet latches again. rtcp, when
-// non-nil, replaces the RTCP destination; otherwise it is derived from addr as in New.
+// SetRemoteAddr changes the RTP destination after a re-INVITE or UPDATE: addr is the
+// new SDP connection address and port, rtcp the RTCP one (nil: derived from addr as
+// in New). When the address really changed, the latched source is forgotten so that
+// the next valid packet latches again. When it did not (a session refresh, a hold
+// toggle), nothing changes: the latch, the statistics and the jitter buffer stay.
 func (s *Session) SetRemoteAddr(addr, rtcp net.Addr) {
-	s.remote.Store(newPeer(addr))
+	addr, rtcp = usableAddr(addr), usableAddr(rtcp)
 	if rtcp == nil {
 		c := s.cfg // a copy: cfg itself is never written after New
 		c.RemoteAddr, c.RemoteRTCPAddr = addr, nil
 		rtcp = c.rtcpDestination()
 	}
+	s.rxMu.Lock()
+	same := sameAddr(s.sdpRemote, addr) && sameAddr(s.sdpRTCP, rtcp)
+	s.sdpRemote, s.sdpRTCP = addr, rtcp
+	s.rxMu.Unlock()
+	if same {
+		return
+	}
+	s.remote.Store(newPeer(addr))
 	s.rtcpRemote.Store(newPeer(rtcp))
 	s.ResetLatch()
 }
 
+// usableAddr returns a, or nil when a cannot be sent to: nil, a nil *net.UDPAddr, or
+// a UDP address with port 0 or no IP (what an absent SDP attribute converts to).
+func usableAddr(a net.Addr) net.Addr {
+	if u, ok := a.(*net.UDPAddr); ok && (u == nil || u.Port == 0 || len(u.IP) == 0) {
+		return nil
+	}
+	return a
+}
+
+func sameAddr(a, b net.Addr) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Network() == b.Network() && a.String() == b.String()
+}
+
 // ResetLatch forgets the latched source address and SSRC: the next valid packet
-// latches again. Call it when signalling says the remote media changed.
+// latches again (its stream state is kept if it has the same SSRC as before). Call it
+// when signalling says the remote media changed.
 func (s *Session) ResetLatch() {
 	s.rxMu.Lock()
 	s.rxLatched = false
@@ -265,12 +296,18 @@ func (s *Session) ResetLatch() {
 
 // SetHold suspends (true) or resumes (false) inactivity detection, for while the
 // remote party has put the call on hold (a=sendonly or a=inactive) and legitimately
-// sends nothing. On resume the timeout starts again from that moment.
+// sends nothing. On resume the timeout starts again from that moment; SetHold(false)
+// without a hold in progress changes nothing.
 func (s *Session) SetHold(on bool) {
-	if !on {
-		s.holdUntil.Store(int64(time.Since(s.start)))
+	if on {
+		s.hold.Store(true)
+		return
 	}
-	s.hold.Store(on)
+	if s.hold.Load() {
+		// Restart the timeout before detection resumes.
+		s.holdUntil.Store(int64(time.Since(s.start)))
+		s.hold.Store(false)
+	}
 }
 
 // Inactive returns a channel that is closed once no RTP has been received for

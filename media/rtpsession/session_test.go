@@ -192,13 +192,17 @@ func TestToneContinuity(t *testing.T) {
 	}
 }
 
-// TestLoopbackUDPTone is the same over real UDP sockets in real time. The wire is
-// checked strictly; on the receive side a scheduler stall of the shared test machine
-// can make a packet late, so a couple of frames may be concealed, but the tone must
-// come through at the right frequency.
+// TestLoopbackUDPTone is the same over real UDP sockets in real time. Exact timing
+// is TestToneContinuity's job: here a scheduler stall of the shared test machine can
+// delay a packet past its playout time (the frame is concealed) or, beyond the
+// Clock's 300 ms catch-up limit, make the sender skip packets (the timestamps jump
+// by whole packets, counted in SkippedTicks). What must hold whatever the load: the
+// tone comes through sockets at the right frequency, every decoded frame carries it,
+// sequence numbers never jump and timestamps only by the skipped packets.
 func TestLoopbackUDPTone(t *testing.T) {
 	const ptime = 20 * time.Millisecond
-	recv, sent, p, n := tonePair(t, newPair, ptime)
+	recv, sent, p, _ := tonePair(t, newPair, ptime)
+	p.close() // final counters
 	spf := media.SamplesPer(8000, ptime)
 	run := toneRun(t, recv, 1000)
 	decoded := 0
@@ -212,10 +216,24 @@ func TestLoopbackUDPTone(t *testing.T) {
 			assert.Equal(t, run[i-1].Timestamp+uint32(spf), f.Timestamp, "frame %d ts", i)
 		}
 	}
-	assert.GreaterOrEqual(t, decoded, n-3, "decoded tone frames")
-	checkWire(t, sent, p.a.SSRC(), spf)
+	assert.Positive(t, decoded)
+	require.NotEmpty(t, sent)
+	skipped := 0
+	for i, sp := range sent {
+		assert.Equal(t, p.a.SSRC(), sp.hdr.SSRC)
+		if i == 0 {
+			continue
+		}
+		assert.Equal(t, sent[i-1].hdr.SequenceNumber+1, sp.hdr.SequenceNumber, "packet %d", i)
+		step := sp.hdr.Timestamp - sent[i-1].hdr.Timestamp
+		assert.Zero(t, step%uint32(spf), "packet %d: timestamp step %d", i, step)
+		skipped += int(step/uint32(spf)) - 1
+	}
+	assert.EqualValues(t, p.a.Stats().SkippedTicks, skipped, "timestamp jumps are the skipped packets")
 	st := p.b.Stats()
 	assert.Equal(t, p.a.SSRC(), st.RemoteSSRC)
 	assert.Zero(t, st.Lost)
 	assert.Zero(t, st.DroppedSource+st.DroppedSSRC+st.DroppedGarbage+st.DroppedPayloadType)
+	t.Logf("%d tone frames decoded of %d, %d concealed, %d packets skipped by the sender",
+		decoded, len(run), st.Concealed, skipped)
 }
