@@ -34,6 +34,13 @@ static cst_voice *sb_register(int id) {
 	return NULL;
 }
 
+// sb_stop is the streaming callback that lets a synthesis be interrupted: the
+// waveform generators call it every min_buffsize samples, and the clustergen vocoder
+// stops when it returns CST_AUDIO_STREAM_STOP. userdata points to a flag that Go sets.
+static int sb_stop(const cst_wave *w, int start, int size, int last, cst_audio_streaming_info *asi) {
+	return __atomic_load_n((int *)asi->userdata, __ATOMIC_RELAXED) ? CST_AUDIO_STREAM_STOP : CST_AUDIO_STREAM_CONT;
+}
+
 static float sb_voice_float(cst_voice *v, const char *name, float def) {
 	return get_param_float(v->features, name, def);
 }
@@ -44,9 +51,14 @@ static float sb_voice_float(cst_voice *v, const char *name, float def) {
 // internal errors through cst_error(), which longjmps to cst_errjmp when it is set and
 // exits the process otherwise, so it is set for the duration of the call (the
 // utterance of a failed call is leaked: flite leaves it in an unknown state).
-static cst_utterance *sb_synth(cst_voice *v, const char *text, float stretch, float f0shift) {
+//
+// stop is polled during waveform generation (see sb_stop); *interrupted is set when
+// that cut the synthesis short. stop belongs to Go, so the streaming hook that points
+// to it is removed before returning.
+static cst_utterance *sb_synth(cst_voice *v, const char *text, float stretch, float f0shift, int *stop, int *interrupted) {
 	jmp_buf jb;
 	cst_utterance *u;
+	cst_audio_streaming_info *asi;
 	cst_errjmp = &jb;
 	if (setjmp(jb) != 0) {
 		cst_errjmp = NULL;
@@ -61,11 +73,18 @@ static cst_utterance *sb_synth(cst_voice *v, const char *text, float stretch, fl
 	feat_set_float(u->features, "duration_stretch", stretch);
 	// Both diphone and clustergen voices scale their mean pitch by f0_shift.
 	feat_set_float(u->features, "f0_shift", f0shift);
+	asi = new_audio_streaming_info();
+	asi->asc = sb_stop;
+	asi->min_buffsize = 1600;
+	asi->userdata = stop;
+	feat_set(u->features, "streaming_info", audio_streaming_info_val(asi));
 	if (utt_synth(u) == NULL) {
 		cst_errjmp = NULL;
 		return NULL;
 	}
 	cst_errjmp = NULL;
+	feat_remove(u->features, "streaming_info");
+	*interrupted = feat_present(u->features, "Interrupted") || __atomic_load_n(stop, __ATOMIC_RELAXED);
 	return u;
 }
 
@@ -120,8 +139,9 @@ func voiceLocked(id int) (*C.cst_voice, error) {
 }
 
 // synthesize speaks text with voice id at the given speaking rate and pitch shift (in
-// semitones), appending the samples, at the voice's native rate, to dst.
-func synthesize(dst []int16, id int, text string, rate, pitch float64) ([]int16, error) {
+// semitones), appending the samples, at the voice's native rate, to dst. Setting *stop
+// to non-zero (atomically, from any goroutine) interrupts it, returning errInterrupted.
+func synthesize(dst []int16, id int, text string, rate, pitch float64, stop *int32) ([]int16, error) {
 	ctext := C.CString(text)
 	defer C.free(unsafe.Pointer(ctext))
 	engine.Lock()
@@ -131,11 +151,15 @@ func synthesize(dst []int16, id int, text string, rate, pitch float64) ([]int16,
 		return dst, err
 	}
 	factor := math.Pow(2, pitch/12)
-	u := C.sb_synth(v, ctext, C.float(engine.stretch[id]/rate), C.float(factor))
+	var interrupted C.int
+	u := C.sb_synth(v, ctext, C.float(engine.stretch[id]/rate), C.float(factor), (*C.int)(unsafe.Pointer(stop)), &interrupted)
 	if u == nil {
 		return dst, fmt.Errorf("flite: synthesis failed for %q", abbreviate(text))
 	}
 	defer C.delete_utterance(u)
+	if interrupted != 0 {
+		return dst, errInterrupted
+	}
 	if got := int(C.sb_wave_rate(u)); got != voiceTable[id].rate {
 		return dst, fmt.Errorf("flite: voice %s produced %d Hz, expected %d", voiceTable[id].name, got, voiceTable[id].rate)
 	}

@@ -2,6 +2,7 @@ package flite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +15,9 @@ import (
 	"github.com/switchboard-go/switchboard/tts"
 	"github.com/switchboard-go/switchboard/tts/internal/sentence"
 )
+
+// errInterrupted is returned by synthesize when the stop flag cut it short.
+var errInterrupted = errors.New("flite: synthesis interrupted")
 
 // ErrNoCgo is returned by New in a build without cgo (CGO_ENABLED=0), where the flite
 // library cannot be linked. It wraps tts.ErrUnavailable.
@@ -156,6 +160,8 @@ func (s *Synthesizer) Synthesize(ctx context.Context, text string, opts tts.Opti
 		return tts.Empty(p.rate), nil
 	}
 	r := &reader{ctx: ctx, plan: p, sentences: sentences}
+	// Cancelling ctx interrupts a sentence in synthesis.
+	r.stopAfter = context.AfterFunc(ctx, func() { atomic.StoreInt32(&r.stop, 1) })
 	r.out = make([]int16, media.SamplesPer(p.rate, media.DefaultFrameDuration))
 	if native := voiceTable[p.voice].rate; native != p.rate {
 		if r.rs, err = resample.New(native, p.rate); err != nil {
@@ -193,8 +199,10 @@ type reader struct {
 	out     []int16             // the returned frame
 	done    bool                // all sentences synthesized
 
-	mu     sync.Mutex // held by ReadFrame; Close takes it to wait for a synthesis in progress
-	closed atomic.Bool
+	mu        sync.Mutex // held by ReadFrame; Close takes it to wait for a synthesis in progress
+	closed    atomic.Bool
+	stop      int32       // set atomically by Close or ctx: flite polls it while synthesizing
+	stopAfter func() bool // unregisters the ctx hook that sets stop
 }
 
 func (r *reader) SampleRate() int { return r.plan.rate }
@@ -251,13 +259,13 @@ func (r *reader) synthNext() error {
 	last := r.next == len(r.sentences)
 	var err error
 	if r.rs == nil {
-		r.pend, err = synthesize(r.pend, r.plan.voice, text, r.plan.speed, r.plan.pitch)
+		r.pend, err = synthesize(r.pend, r.plan.voice, text, r.plan.speed, r.plan.pitch, &r.stop)
 		r.done = last
-		return err
+		return r.synthErr(err)
 	}
-	r.scratch, err = synthesize(r.scratch[:0], r.plan.voice, text, r.plan.speed, r.plan.pitch)
+	r.scratch, err = synthesize(r.scratch[:0], r.plan.voice, text, r.plan.speed, r.plan.pitch, &r.stop)
 	if err != nil {
-		return err
+		return r.synthErr(err)
 	}
 	start := len(r.pend)
 	r.pend = r.rs.Process(r.pend, r.scratch)
@@ -273,13 +281,24 @@ func (r *reader) synthNext() error {
 	return nil
 }
 
-// Close releases the reader. A sentence being synthesized by a concurrent ReadFrame
-// finishes first (flite cannot be interrupted), which bounds the wait by one
-// sentence's synthesis time. Close is idempotent.
+// synthErr reports an interrupted synthesis as what interrupted it.
+func (r *reader) synthErr(err error) error {
+	if errors.Is(err, errInterrupted) {
+		if cerr := r.check(); cerr != nil {
+			return cerr
+		}
+	}
+	return err
+}
+
+// Close releases the reader, interrupting a sentence being synthesized by a concurrent
+// ReadFrame and waiting for it to return. Close is idempotent.
 func (r *reader) Close() error {
 	if !r.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	r.stopAfter()
+	atomic.StoreInt32(&r.stop, 1)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.pend, r.scratch, r.sentences = nil, nil, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/switchboard-go/switchboard/media"
 	"github.com/switchboard-go/switchboard/tts"
 	"github.com/switchboard-go/switchboard/tts/ttstest"
 )
@@ -165,4 +166,53 @@ func TestConcurrentVoices(t *testing.T) {
 func TestErrNoCgo(t *testing.T) {
 	require.ErrorIs(t, ErrNoCgo, tts.ErrUnavailable)
 	assert.Contains(t, ErrNoCgo.Error(), "flite1-dev")
+}
+
+// digits is a 299-byte "sentence" of digits, which flite reads one by one: about two
+// minutes of audio, the slowest kind of sentence the splitter lets through.
+var digits = strings.TrimSpace(strings.Repeat("1234567890 ", 27) + "12")
+
+func TestInterruptSentence(t *testing.T) {
+	stop := int32(1)
+	start := time.Now()
+	out, err := synthesize(nil, 2, digits, 1, 0, &stop)
+	require.ErrorIs(t, err, errInterrupted)
+	assert.Empty(t, out)
+	t.Logf("slt, %d-byte sentence of digits, stopped from the start: %v", len(digits), time.Since(start))
+}
+
+// TestCancelDuringSentence cancels ctx and closes readers while a long sentence is
+// being synthesized with a clustergen voice: the synthesis is interrupted.
+func TestCancelDuringSentence(t *testing.T) {
+	s := newSynth(t, "slt")
+	for _, how := range []string{"cancel", "close"} {
+		ctx, cancel := context.WithCancel(t.Context())
+		r, err := s.Synthesize(ctx, digits, tts.Options{})
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() {
+			_, err := r.ReadFrame()
+			done <- err
+		}()
+		time.Sleep(50 * time.Millisecond) // into the synthesis; the checks hold either way
+		start := time.Now()
+		if how == "cancel" {
+			cancel()
+		} else {
+			require.NoError(t, r.Close())
+		}
+		select {
+		case err := <-done:
+			if how == "cancel" {
+				require.ErrorIs(t, err, context.Canceled)
+			} else {
+				require.ErrorIs(t, err, media.ErrClosed)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("ReadFrame did not return")
+		}
+		t.Logf("%s: ReadFrame returned %v later", how, time.Since(start))
+		require.NoError(t, r.Close())
+		cancel()
+	}
 }

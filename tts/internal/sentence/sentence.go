@@ -12,8 +12,13 @@
 //   - ';' or ':' followed by white space, once the sentence is SoftLen bytes long, and
 //     ',' followed by white space once it is twice that: long sentences are spoken in
 //     clauses so the first audio comes sooner;
-//   - at the last white space before MaxLen bytes, when no boundary came earlier (or at
+//   - at the last white space before MaxLen, when no boundary came earlier (or at
 //     MaxLen itself, on a rune boundary, when there is no white space at all).
+//
+// Lengths are in bytes, except that an ASCII digit counts as DigitCost bytes: engines
+// read numbers as words ("1234" is "one thousand two hundred thirty four"), so a
+// sentence of digits takes some eight times as long to speak, and to synthesize, as
+// as many letters.
 //
 // The decision at each position depends only on the text before it and one rune after
 // it, so feeding text in any pieces yields the same sentences as splitting it whole.
@@ -34,6 +39,8 @@ const (
 	// DefaultSoftLen is the length from which ';' and ':' end a sentence (and twice it
 	// for ',').
 	DefaultSoftLen = 100
+	// DefaultDigitCost is the length an ASCII digit counts for.
+	DefaultDigitCost = 8
 )
 
 // abbreviations end with '.' without ending a sentence. Compared lowercased, without
@@ -50,11 +57,15 @@ type Splitter struct {
 	// SoftLen is the length from which clause punctuation ends a sentence; zero means
 	// DefaultSoftLen, negative never.
 	SoftLen int
+	// DigitCost is the length an ASCII digit counts for; zero means DefaultDigitCost.
+	DigitCost int
 
 	buf []byte
-	// scanned is how far buf has been examined without finding a boundary, so each
-	// byte is looked at about once however the text arrives.
-	scanned int
+	// scanned is how far buf has been examined without finding a boundary, and
+	// scannedLen the length (with digit costs) of buf from the sentence start to
+	// there, so each byte is looked at about once however the text arrives.
+	scanned    int
+	scannedLen int
 }
 
 // Write appends text.
@@ -76,7 +87,7 @@ func (s *Splitter) Next() (sentence string, ok bool) {
 		}
 		out := strings.TrimSpace(string(s.buf[:end]))
 		s.buf = s.buf[:copy(s.buf, s.buf[skip:])]
-		s.scanned = 0
+		s.scanned, s.scannedLen = 0, 0
 		if out != "" {
 			return out, true
 		}
@@ -96,7 +107,7 @@ func (s *Splitter) Flush() []string {
 	}
 	rest := strings.TrimSpace(string(s.buf))
 	s.buf = s.buf[:0]
-	s.scanned = 0
+	s.scanned, s.scannedLen = 0, 0
 	if rest != "" {
 		out = append(out, rest)
 	}
@@ -121,6 +132,17 @@ func (s *Splitter) limits() (maxLen, softLen int) {
 	return maxLen, softLen
 }
 
+// cost is the length the rune r, encoded in n bytes, counts for.
+func (s *Splitter) cost(r rune, n int) int {
+	if r >= '0' && r <= '9' {
+		if s.DigitCost > 0 {
+			return s.DigitCost
+		}
+		return DefaultDigitCost
+	}
+	return n
+}
+
 // boundary finds the first sentence end in buf: end is where the sentence text stops,
 // skip where the next one starts. end is -1 when no end is certain yet.
 func (s *Splitter) boundary() (end, skip int) {
@@ -135,13 +157,17 @@ func (s *Splitter) boundary() (end, skip int) {
 		}
 		start += n
 	}
-	i := max(s.scanned, start)
+	i, length := start, 0 // length: of b[start:i], with digit costs
+	if s.scanned > start {
+		i, length = s.scanned, s.scannedLen
+	}
 	for i < len(b) {
 		if !utf8.FullRune(b[i:]) {
 			break // wait for the rest of the rune
 		}
 		r, n := utf8.DecodeRune(b[i:])
-		if i+n-start > maxLen {
+		c := s.cost(r, n)
+		if length+c > maxLen {
 			return s.cap(start, maxLen)
 		}
 		switch {
@@ -154,19 +180,14 @@ func (s *Splitter) boundary() (end, skip int) {
 			for j < len(b) && strings.IndexByte(`"')]}`, b[j]) >= 0 {
 				j++
 			}
-			if j < len(b) && !utf8.FullRune(b[j:]) {
-				s.scanned = i
-				return -1, -1
-			}
-			if j >= len(b) {
-				s.scanned = i // undecided until the next rune arrives
+			if j >= len(b) || !utf8.FullRune(b[j:]) {
+				s.scanned, s.scannedLen = i, length // undecided until the next rune arrives
 				return -1, -1
 			}
 			next, _ := utf8.DecodeRune(b[j:])
 			if !unicode.IsSpace(next) {
 				break
 			}
-			length := i - start
 			switch r {
 			case '.':
 				if isAbbreviation(b[start:i]) {
@@ -186,9 +207,10 @@ func (s *Splitter) boundary() (end, skip int) {
 			}
 		}
 		i += n
+		length += c
 	}
-	s.scanned = i
-	if len(b)-start > maxLen {
+	s.scanned, s.scannedLen = i, length
+	if length+len(b)-i > maxLen { // an incomplete rune at the end that cannot fit
 		return s.cap(start, maxLen)
 	}
 	return -1, -1
@@ -198,30 +220,27 @@ func (s *Splitter) boundary() (end, skip int) {
 // within it, or else at the last rune boundary within it.
 func (s *Splitter) cap(start, maxLen int) (end, skip int) {
 	b := s.buf
-	limit := start + maxLen
-	last := -1
-	for i := start; i < limit; {
+	last, i, length := -1, start, 0
+	for i < len(b) && utf8.FullRune(b[i:]) {
 		r, n := utf8.DecodeRune(b[i:])
-		if i+n > limit {
+		c := s.cost(r, n)
+		if length+c > maxLen {
 			break
 		}
 		if unicode.IsSpace(r) {
 			last = i
 		}
 		i += n
+		length += c
 	}
 	if last > start {
 		return last, last
 	}
-	end = limit
-	for end > start && !utf8.RuneStart(b[end]) {
-		end--
-	}
-	if end == start { // a single rune longer than maxLen: take it whole
+	if i == start { // a single rune longer than maxLen: take it whole
 		_, n := utf8.DecodeRune(b[start:])
-		end = start + n
+		i = start + n
 	}
-	return end, end
+	return i, i
 }
 
 // isAbbreviation reports whether the word that ends text (before a '.') is a known

@@ -76,6 +76,30 @@ func TestSplitMaxLen(t *testing.T) {
 	assert.Equal(t, strings.Repeat("é", 30), strings.Join(got, ""))
 }
 
+// costOf is the length of x with digits at DefaultDigitCost.
+func costOf(x string) int {
+	n := len(x)
+	for _, r := range x {
+		if r >= '0' && r <= '9' {
+			n += DefaultDigitCost - 1
+		}
+	}
+	return n
+}
+
+func TestDigitCost(t *testing.T) {
+	digits := strings.Repeat("1234567890 ", 30) // 330 bytes, 2730 with digit costs
+	got := Split(digits)
+	require.Len(t, got, 10)
+	for _, x := range got {
+		assert.LessOrEqual(t, costOf(x), DefaultMaxLen)
+		assert.Len(t, strings.Fields(x), 3, "three ten-digit numbers fit in a sentence")
+	}
+	s := Splitter{DigitCost: 1}
+	s.Write(digits)
+	assert.Len(t, s.Flush(), 2)
+}
+
 func TestIncremental(t *testing.T) {
 	var s Splitter
 	s.Write("Hello there")
@@ -144,7 +168,7 @@ func checkInvariants(t *testing.T, text string, chunk int) {
 		require.NotContains(t, x, "\n")
 		require.NotContains(t, x, "\r")
 		if utf8.RuneCountInString(x) > 1 {
-			require.LessOrEqual(t, len(x), DefaultMaxLen, "%q", x)
+			require.LessOrEqual(t, costOf(x), DefaultMaxLen, "%q", x)
 		}
 	}
 }
@@ -156,6 +180,8 @@ func TestInvariants(t *testing.T) {
 		"Dr. J. Smith (Ph.D.) said \"hi.\" Then…  left。次は？ ok",
 		strings.Repeat("x", 700),
 		"\xff\xfe. broken \xe2\x82 text. ",
+		strings.Repeat("Call 555 0199 or 1234567890123456789, ", 12),
+		strings.Repeat("9", 100) + "\xe2\x82\xac" + strings.Repeat("7", 40),
 	}
 	for _, text := range texts {
 		for _, chunk := range []int{1, 2, 3, 7, 64, 1 << 20} {
