@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -251,5 +252,78 @@ func TestSetHoldFalseWithoutHoldDoesNotPostpone(t *testing.T) {
 		a.SetHold(false) // e.g. a session-refresh re-INVITE that is not a resume
 		<-a.Inactive()
 		assert.InDelta(t, float64(2*time.Second), float64(time.Since(start)), float64(30*time.Millisecond))
+	})
+}
+
+func TestDTMFOnTheWire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newMemNet()
+		s, peer := newMemSession(t, n, Config{RTCPInterval: -1, TelephoneEventPT: 101})
+		// 400 ms of tone queued, then two digits sent while it plays.
+		for _, f := range toneFrames(8000, 20*time.Millisecond, 400*time.Millisecond, 1000) {
+			require.NoError(t, s.WriteFrame(f))
+		}
+		var pkts []rtp.Packet
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 60 {
+				p, _ := readRTP(t, peer)
+				pkts = append(pkts, p)
+			}
+		}()
+		time.Sleep(100 * time.Millisecond) // 5 tone packets out
+		require.NoError(t, s.SendDTMF(context.Background(), "7#", 100*time.Millisecond, 12))
+		<-done
+
+		type event struct {
+			ts            uint32
+			packets, ends int
+			marker        bool
+			code          byte
+		}
+		var events []*event
+		audio := 0
+		for i, p := range pkts {
+			assert.Equal(t, s.SSRC(), p.SSRC)
+			if i > 0 {
+				assert.Equal(t, pkts[i-1].SequenceNumber+1, p.SequenceNumber, "one sequence for audio and events")
+			}
+			// One packet per 20 ms tick: the media clock at packet i is base + 160 i.
+			clock := pkts[0].Timestamp + uint32(160*i)
+			if p.PayloadType == 0 {
+				assert.Equal(t, clock, p.Timestamp, "audio timestamps follow the media clock")
+				if !allSilence(p.Payload) {
+					audio++
+				}
+				continue
+			}
+			require.EqualValues(t, 101, p.PayloadType)
+			require.Len(t, p.Payload, 4)
+			if len(events) == 0 || events[len(events)-1].ts != p.Timestamp {
+				// An event's timestamp is the media clock when it started.
+				assert.Equal(t, clock, p.Timestamp, "event start timestamp")
+				events = append(events, &event{ts: p.Timestamp, marker: p.Marker, code: p.Payload[0]})
+			} else {
+				assert.False(t, p.Marker, "marker on the first packet of an event only")
+			}
+			e := events[len(events)-1]
+			e.packets++
+			assert.EqualValues(t, 12, p.Payload[1]&0x3f, "volume")
+			if p.Payload[1]&0x80 != 0 {
+				e.ends++
+				assert.EqualValues(t, 800, uint16(p.Payload[2])<<8|uint16(p.Payload[3]), "final duration: 100 ms at 8 kHz")
+			}
+		}
+		require.Len(t, events, 2)
+		assert.EqualValues(t, 7, events[0].code)
+		assert.EqualValues(t, 11, events[1].code) // '#'
+		for _, e := range events {
+			assert.True(t, e.marker)
+			assert.Equal(t, 3, e.ends, "end packet sent three times")
+			assert.Equal(t, 5+2, e.packets, "5 packets of 20 ms, then 2 more end copies")
+		}
+		// All 20 tone packets were sent: held back during the events, not dropped.
+		assert.Equal(t, 20, audio)
 	})
 }
