@@ -598,8 +598,8 @@ func guardCheckRequestURI(uri []byte) (int, string) {
 		return 416, "Request-URI scheme is not sip or sips"
 	}
 	rest := uri[colon+1:]
-	if len(rest) == 0 {
-		return 400, "malformed Request-URI"
+	if len(rest) == 0 || !guardSIPHostOK(rest) {
+		return 400, "malformed Request-URI host or port"
 	}
 	// The userinfo ends at the first '@' (it cannot hold one unescaped); a '?' after it
 	// starts headers, which a Request-URI must not carry (RFC 3261 §19.1.1, Table 1).
@@ -1105,6 +1105,10 @@ func (c *guardCursor) quoted() bool {
 			c.i++
 			return true
 		case '\\':
+			// quoted-pair excludes CR and LF (RFC 3261 §25.1)
+			if c.i+1 < len(c.b) && (c.b[c.i+1] == '\r' || c.b[c.i+1] == '\n') {
+				return false
+			}
 			c.i += 2
 		default:
 			c.i++
@@ -1145,8 +1149,7 @@ func (c *guardCursor) angleURI() bool {
 		case '>':
 			u := c.b[s:c.i]
 			c.i++
-			e := guardSchemeEnd(u)
-			return e > 0 && e < len(u)-1
+			return guardURIOK(u)
 		case ' ', '\t', '\r', '\n', '<', '"':
 			return false
 		}
@@ -1169,9 +1172,73 @@ func (c *guardCursor) bareURI() bool {
 		}
 		c.i++
 	}
-	u := c.b[s:c.i]
+	return guardURIOK(c.b[s:c.i])
+}
+
+// guardURIOK checks that u has a scheme and something after it and, for sip: and sips:,
+// a well-formed host and port. The stack needs both: it drops a message whose SIP URI
+// has, say, a port that is not a number, or whose URI scheme has other characters than
+// letters (RFC 3261 also allows digits, '+', '-' and '.' after the first: such a URI in
+// a header is answered 400 rather than dropped without a word).
+func guardURIOK(u []byte) bool {
 	e := guardSchemeEnd(u)
-	return e > 0 && e < len(u)-1
+	if e <= 0 || e == len(u)-1 {
+		return false
+	}
+	for _, c := range u[:e] {
+		if guardChars[c]&cAlpha == 0 {
+			return false
+		}
+	}
+	if !guardEqualFold(u[:e], "sip") && !guardEqualFold(u[:e], "sips") {
+		return true
+	}
+	return guardSIPHostOK(u[e+1:])
+}
+
+// guardSIPHostOK checks the hostport of the rest of a SIP URI after "sip:": after the
+// userinfo (up to the first '@', which cannot occur unescaped in the rest of the URI), a
+// hostname, IPv4 address or [IPv6 reference], an optional port of 1 to 5 digits up to
+// 65535, then the end, parameters (';') or headers ('?').
+func guardSIPHostOK(rest []byte) bool {
+	if at := bytes.IndexByte(rest, '@'); at >= 0 {
+		if bytes.IndexAny(rest[:at], "[]") >= 0 {
+			return false // not userinfo characters; the stack takes '[' for an IPv6 host
+		}
+		rest = rest[at+1:]
+	}
+	c := guardCursor{b: rest}
+	if c.eat('[') {
+		c.run(cIPv6)
+		if !c.eat(']') {
+			return false
+		}
+	} else if len(c.run(cHost)) == 0 {
+		return false
+	}
+	if c.eat(':') {
+		port, ok := guardDigits(c.run(cDigit))
+		if !ok || port > 65535 {
+			return false
+		}
+	}
+	if !c.eof() && c.peek() != ';' && c.peek() != '?' {
+		return false
+	}
+	// Brackets in parameters and headers (an IPv6 maddr) must pair up, or the stack
+	// rejects the URI.
+	open := false
+	for _, ch := range rest[c.i:] {
+		switch {
+		case ch == '[' && !open:
+			open = true
+		case ch == ']' && open:
+			open = false
+		case ch == '[' || ch == ']':
+			return false
+		}
+	}
+	return !open
 }
 
 // ---- small helpers (no allocation) ----
