@@ -174,3 +174,37 @@ func listen(t *testing.T) net.PacketConn {
 	require.NoError(t, err)
 	return conn
 }
+
+// 200 SIPp calls at 20 calls/s where our side hangs up: each handler answers, plays a
+// second of audio and returns; SIPp receives and answers every BYE.
+func TestSIPpCallsInWeHangUp(t *testing.T) {
+	sb := startWith(t, switchboard.Config{MediaTimeout: -1,
+		Handler: call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
+			if err := c.Answer(ctx, call.AnswerOptions{}); err != nil {
+				return err
+			}
+			playTone(t, c, 440, time.Second)
+			m, err := c.Media()
+			if err != nil {
+				return err
+			}
+			return m.WaitPlayout(ctx) // returning hangs up
+		})})
+	xml := uacHead + `  <recv request="BYE"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+</scenario>
+`
+	st, err := sipp.Run(t, sipp.Options{ScenarioXML: xml, Remote: sb.Addr().String(), Rate: 20, Calls: 200, Timeout: 60 * time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, 200, st.Successful)
+	assert.Greater(t, st.CallLength, time.Second, "calls last as long as the audio")
+	require.Eventually(t, func() bool { return sb.Calls() == 0 }, 10*time.Second, 10*time.Millisecond)
+}
