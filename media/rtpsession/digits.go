@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-go/switchboard/media"
@@ -21,19 +22,30 @@ type Digit struct {
 	At time.Time
 }
 
+// maxPendingDigits bounds the digit queue. People press keys a few times a second, so
+// a consumer that reads at all never comes near it; it only stops a remote that sends
+// a stream of bogus events from growing the memory of a session nobody drains.
+const maxPendingDigits = 4096
+
 // digitQueue hands digits from the reader goroutine to the call layer. Pushing never
-// blocks and never drops (digits arrive at human speed, so the queue stays tiny); a
-// one-slot channel tells the consumer there is something to take.
+// blocks, and never drops below maxPendingDigits; a one-slot channel tells the
+// consumer there is something to take.
 type digitQueue struct {
-	mu     sync.Mutex
-	q      []Digit
-	notify chan struct{}
+	mu      sync.Mutex
+	q       []Digit
+	notify  chan struct{}
+	dropped atomic.Uint64
 }
 
 func newDigitQueue() *digitQueue { return &digitQueue{notify: make(chan struct{}, 1)} }
 
 func (d *digitQueue) push(x Digit) {
 	d.mu.Lock()
+	if len(d.q) >= maxPendingDigits {
+		d.mu.Unlock()
+		d.dropped.Add(1)
+		return
+	}
 	d.q = append(d.q, x)
 	d.mu.Unlock()
 	select {
@@ -61,9 +73,9 @@ func (d *digitQueue) pop() (Digit, bool) {
 // reports false, then wait again.
 func (s *Session) DTMFReady() <-chan struct{} { return s.digits.notify }
 
-// PollDTMF takes the oldest received digit without blocking. Digits are queued
-// without limit and each is delivered exactly once, however late it is read; the
-// reader goroutine never waits for the consumer.
+// PollDTMF takes the oldest received digit without blocking. Each digit is delivered
+// exactly once, however late it is read, and the reader goroutine never waits for the
+// consumer; only past 4096 unread digits are new ones dropped (Stats.DTMFDropped).
 func (s *Session) PollDTMF() (Digit, bool) { return s.digits.pop() }
 
 // ReadDTMF waits for the next received digit. It returns ctx's error if ctx ends

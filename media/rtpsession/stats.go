@@ -60,8 +60,9 @@ type Stats struct {
 	ReadErrors uint64
 	// ReadOverruns counts decoded frames overwritten because nobody called ReadFrame.
 	ReadOverruns uint64
-	// DTMFReceived counts digits delivered; EventPacketsReceived counts RFC 4733 packets.
-	DTMFReceived, EventPacketsReceived uint64
+	// DTMFReceived counts digits delivered; EventPacketsReceived counts RFC 4733 packets;
+	// DTMFDropped counts digits dropped because 4096 were waiting unread.
+	DTMFReceived, EventPacketsReceived, DTMFDropped uint64
 
 	// Jitter is the interarrival jitter of the received stream (RFC 3550 A.8) in
 	// timestamp units; JitterDuration is the same in time.
@@ -125,6 +126,7 @@ func (s *Session) Stats() Stats {
 		RTCPSent:             c.rtcpSent.Load(),
 		RTCPReceived:         c.rtcpReceived.Load(),
 		RTCPDropped:          c.rtcpDropped.Load(),
+		DTMFDropped:          s.digits.dropped.Load(),
 		QueueDepth:           s.QueueDepth(),
 	}
 	s.rxMu.Lock()

@@ -294,3 +294,24 @@ func TestClockPoolBalances(t *testing.T) {
 		assert.Len(t, q.clocks, runtime.GOMAXPROCS(0))
 	})
 }
+
+func TestDigitQueueBounded(t *testing.T) {
+	q := newDigitQueue()
+	for range maxPendingDigits + 10 {
+		q.push(Digit{Digit: '1'})
+	}
+	assert.EqualValues(t, 10, q.dropped.Load())
+	n := 0
+	for {
+		if _, ok := q.pop(); !ok {
+			break
+		}
+		n++
+	}
+	assert.Equal(t, maxPendingDigits, n)
+	select {
+	case <-q.notify:
+	default:
+		t.Fatal("no notification")
+	}
+}
