@@ -46,10 +46,11 @@
 // other SSRCs. On each tick the session pops what is due from the jitter buffer, at
 // the packet duration the stream really uses (which may differ from our ptime), and
 // queues one frame of exactly ptime for [Session.ReadFrame]: decoded audio (FlagRTP),
-// concealment (FlagConcealed) or silence (FlagSilence). Digits go into a small
-// unbounded queue that the reader goroutine never waits on; the call layer drains it
-// with [Session.ReadDTMF], or with [Session.PollDTMF] when [Session.DTMFReady]
-// signals. Each key press is delivered once, when it ends, with its duration.
+// concealment (FlagConcealed) or silence (FlagSilence). Digits go into a queue that
+// the reader goroutine never waits on (bounded at 4096 unread digits, far beyond any
+// typing, against a flooding remote); the call layer drains it with
+// [Session.ReadDTMF], or with [Session.PollDTMF] when [Session.DTMFReady] signals.
+// Each key press is delivered once, when it ends, with its duration.
 //
 // # Symmetric RTP
 //
