@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/switchboard-go/switchboard/media"
@@ -68,8 +69,11 @@ func New(cfg Config) (*Synthesizer, error) {
 	return &Synthesizer{program: p, cfg: cfg}, nil
 }
 
-// String names the engine, e.g. for cache keys and logs.
-func (s *Synthesizer) String() string { return "espeak-ng(" + s.program + ")" }
+// String names the engine and the configuration that changes its output, e.g. for
+// cache keys and logs: "espeak-ng(/usr/bin/espeak-ng en-us)".
+func (s *Synthesizer) String() string {
+	return strings.TrimSpace("espeak-ng("+s.program+" "+s.cfg.Voice+" "+s.cfg.DataPath) + ")"
+}
 
 // table returns the voice table, running espeak-ng to read it the first time. A
 // failure is not remembered, so a later call tries again.
