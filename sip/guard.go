@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net"
 	"strconv"
@@ -67,22 +68,30 @@ var guardRejectCodes = [...]int{400, 406, 415, 416, 420, 501, 505}
 // NewGuard wraps conn, a UDP socket that a SIP stack reads with ReadFrom, so that each
 // datagram is checked before the stack sees it:
 //
-//   - Well-formed messages are returned by ReadFrom untouched, in the caller's buffer (no
-//     copy, no allocation). Octets after the end that Content-Length gives are cut off
-//     (RFC 3261 §18.3), and CRLFs before the start-line are removed.
+//   - Well-formed messages are returned by ReadFrom in the caller's buffer, untouched (no
+//     copy, no allocation), with three exceptions made in place, never growing the
+//     message: octets after the end that Content-Length gives are cut off (RFC 3261
+//     §18.3); CRLFs before the start-line are removed; and the linear whitespace of the
+//     headers whose parameters the stack parses (Via, From, To, Contact, Route,
+//     Record-Route, Refer-To, Referred-By, CSeq) is made canonical when the stack would
+//     misread it: sipgo reads "tag = x" as a parameter named "tag " and loses the tag
+//     (RFC 4475 wsinv). RFC 3261 §7.3.1 makes the two forms equivalent.
 //   - Requests that RFC 3261 and the RFC 4475 torture tests say must be answered with an
-//     error get that answer, written statelessly to the datagram's source, and are not
-//     returned: 400 Bad Request (with a Warning naming the problem), 505 for another SIP
-//     version, 416 for a Request-URI that is not sip: or sips:, 501 (with Allow) for a
-//     method that is not a SIP method, 420 (with Unsupported) for Require of an option
-//     tag not in GuardConfig.Supported, 415 (with Accept) for an INVITE or UPDATE whose
-//     body is not application/sdp, and 406 for an INVITE whose Accept excludes
+//     error get that answer, written statelessly, and are not returned: 400 Bad Request
+//     (with a Warning naming the problem), 505 for another SIP version, 416 for a
+//     Request-URI that is not sip: or sips:, 501 (with Allow) for a method that is not a
+//     SIP method (the stack would say 405), 420 (with Unsupported) for Require of an
+//     option tag not in GuardConfig.Supported, 415 (with Accept) for an INVITE or UPDATE
+//     whose body is not application/sdp, and 406 for an INVITE whose Accept excludes
 //     application/sdp.
-//   - Malformed responses, malformed ACKs, and datagrams that are not SIP are dropped
-//     silently; keep-alives (CRLF) are swallowed.
+//   - The ACK of such an answer to an INVITE is absorbed: the stack never saw the
+//     INVITE. The guard knows it, without keeping state, by the To tag it gave.
+//   - Malformed responses, malformed ACKs, requests without a Via, and datagrams that
+//     are not SIP are dropped silently; keep-alives (CRLF) are swallowed.
 //
 // ReadFrom never returns an error for a bad datagram: it reads the next one, so a
-// hostile peer cannot stop the stack's read loop. Every outcome is counted (Stats).
+// hostile peer cannot stop the stack's read loop (sipgo stops serving on a read error).
+// Every outcome is counted (Stats) and logged at Debug level.
 //
 // # What the guard decides, and what it leaves to the stack
 //
@@ -90,13 +99,20 @@ var guardRejectCodes = [...]int{400, 406, 415, 416, 420, 501, 505}
 // elsewhere: the start-line; the framing (CRLF line ends, folding, the empty line,
 // Content-Length); the presence and uniqueness of Via, From, To, Call-ID and CSeq (and
 // the uniqueness of Max-Forwards, Content-Length and Content-Type); the syntax of Via
-// and of the address headers the stack parses (From, To, Contact, Route, Record-Route,
-// Refer-To, Referred-By): balanced quotes, no whitespace inside <URI>, no empty
-// parameter, a URI with '?' only inside <>, no comma in a display name; the numbers
-// (CSeq below 2^31, Max-Forwards at most 255, Content-Length); CSeq's method against the
-// request's; Require; Content-Type and Accept of INVITE. Display names and parameter
-// values may hold any other octets (real user agents send unquoted UTF-8 names), other
-// headers are not looked at, and what the guard passes the stack may still refuse.
+// and of the address headers the stack parses: balanced quotes, no whitespace inside
+// <URI>, no empty parameter, a URI with '?' only inside <>, no comma in an unquoted
+// display name, and for SIP URIs a host and port the stack can read; the numbers (CSeq
+// below 2^31, Max-Forwards at most 255, Content-Length within the datagram); CSeq's
+// method against the request's; Require; Content-Type and Accept of INVITE. Display
+// names and parameter values may hold any other octets (real user agents send unquoted
+// UTF-8 names), and other headers are not looked at. Fuzzing checks that what the guard
+// passes, sipgo parses: a message the stack would drop without a word gets an answer
+// instead.
+//
+// Two rules exist only because of the stack: a request with neither an RFC 3261 branch
+// in its Via nor a From tag (RFC 2543 style, RFC 4475 inv2543) gets 400, since sipgo
+// cannot match it to a transaction and would answer 400 itself, even to its ACK; and a
+// URI scheme with other characters than letters gets 400, since sipgo cannot parse it.
 //
 // For the RFC 4475 messages where either answer is allowed, the guard rejects with 400:
 // extra or trailing SP in the Request-Line (lwsstart, trws), escaped headers in the
@@ -106,11 +122,15 @@ var guardRejectCodes = [...]int{400, 406, 415, 416, 420, 501, 505}
 // interpreted) and with URIs of unknown schemes in From, To and Contact (unksm2: they
 // are not routed on; tel: is common there).
 //
-// A response goes to the source address and port of the request (as with rport, RFC
-// 3581), carries the request's Via (with received and rport filled in, RFC 3261 §18.2.1),
-// From, To (with a To tag derived from the request, so a retransmission gets the same
-// one, §8.2.7), Call-ID and CSeq, and Content-Length: 0. A response is at most about as
-// large as the request, so the guard amplifies nothing.
+// # Where answers go
+//
+// As the stack sends its own (RFC 3261 §18.2.2, RFC 3581): to the source IP address, at
+// the source port if the top Via has rport, else at the Via's sent-by port (5060 if
+// absent); to the source address and port when the top Via cannot be parsed. An answer
+// carries the request's Via (received and rport filled in, RFC 3261 §18.2.1), From, To
+// (with a tag derived from the request, so that a retransmission gets the same one,
+// §8.2.7), Call-ID and CSeq, folded lines joined, and Content-Length: 0. It is at most a
+// few hundred octets longer than the request, so the guard amplifies nothing.
 //
 // Responses with more than one Via are dropped (RFC 3261 §8.1.3.3: a UA is never the
 // recipient of one); this guard is for a user agent, not for a proxy.
@@ -175,7 +195,9 @@ func (g *Guard) ReadFrom(p []byte) (int, net.Addr, error) {
 			g.acks.Add(1)
 		default:
 			g.dropped.Add(1)
-			g.log.Debug("sip: guard dropped datagram", "problem", v.problem, "src", guardAddrString(addr), "len", n)
+			if g.debug() {
+				g.log.Debug("sip: guard dropped datagram", "problem", v.problem, "src", guardAddrString(addr), "len", n)
+			}
 		}
 	}
 }
@@ -200,6 +222,10 @@ func (g *Guard) SetWriteDeadline(t time.Time) error { return g.conn.SetWriteDead
 
 var _ net.PacketConn = (*Guard)(nil)
 
+// debug reports whether Debug records are wanted: building one allocates, and a flood of
+// bad datagrams should cost no more than it must.
+func (g *Guard) debug() bool { return g.log.Enabled(context.Background(), slog.LevelDebug) }
+
 func guardAddrString(a net.Addr) string {
 	if a == nil {
 		return ""
@@ -214,7 +240,9 @@ func (g *Guard) reject(d []byte, v guardVerdict, addr net.Addr) {
 	*bp = res[:0]
 	if !ok {
 		g.dropped.Add(1)
-		g.log.Debug("sip: guard dropped request without Via", "problem", v.problem, "src", guardAddrString(addr))
+		if g.debug() {
+			g.log.Debug("sip: guard dropped request without Via", "problem", v.problem, "src", guardAddrString(addr))
+		}
 		return
 	}
 	for i, c := range guardRejectCodes {
@@ -222,10 +250,14 @@ func (g *Guard) reject(d []byte, v guardVerdict, addr net.Addr) {
 			g.rejected[i].Add(1)
 		}
 	}
-	g.log.Debug("sip: guard rejected request", "status", v.status, "problem", v.problem, "src", guardAddrString(addr))
+	if g.debug() {
+		g.log.Debug("sip: guard rejected request", "status", v.status, "problem", v.problem, "src", guardAddrString(addr))
+	}
 	if _, err := g.conn.WriteTo(res, to); err != nil {
 		g.writeErrs.Add(1)
-		g.log.Debug("sip: guard response not sent", "err", err, "src", guardAddrString(addr))
+		if g.debug() {
+			g.log.Debug("sip: guard response not sent", "err", err, "to", guardAddrString(to))
+		}
 	}
 }
 
@@ -539,7 +571,7 @@ func (g *Guard) inspectRequest(d []byte, start int, line []byte, hdr int) guardV
 	if !s.fromTag && (len(s.branch) <= 7 || !bytes.HasPrefix(s.branch, []byte("z9hG4bK"))) {
 		// The stack matches such a request to no transaction; it would answer it (even an
 		// ACK) with a bare 400.
-		return reject(400, "no branch cookie in Via and no From tag (RFC 2543) not supported")
+		return reject(400, "RFC 2543 request (no branch cookie, no From tag) not supported")
 	}
 	isInvite := string(method) == "INVITE"
 	if s.requireUnknown && string(method) != "ACK" && string(method) != "CANCEL" {
@@ -1202,7 +1234,7 @@ func guardURIOK(u []byte) bool {
 // 65535, then the end, parameters (';') or headers ('?').
 func guardSIPHostOK(rest []byte) bool {
 	if at := bytes.IndexByte(rest, '@'); at >= 0 {
-		if bytes.IndexAny(rest[:at], "[]") >= 0 {
+		if bytes.ContainsAny(rest[:at], "[]") {
 			return false // not userinfo characters; the stack takes '[' for an IPv6 host
 		}
 		rest = rest[at+1:]

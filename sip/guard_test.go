@@ -522,6 +522,30 @@ func TestGuardWriteError(t *testing.T) {
 	assert.Equal(t, map[int]uint64{505: 3}, st.Rejected)
 }
 
+// TestGuardLogs: what the guard answers or drops is logged at Debug level with the
+// problem, never with the datagram (remote input); at Info level nothing is logged.
+func TestGuardLogs(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		var buf bytes.Buffer
+		conn := newFakeConn()
+		conn.msg = bytes.Replace(mustRead(t, "mismatch01.dat"), []byte("Call-ID: "), []byte("Call-ID: MARKER"), 1)
+		conn.limit = 1
+		g := NewGuard(conn, GuardConfig{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))})
+		_, _, err := g.ReadFrom(make([]byte, 65535))
+		require.ErrorIs(t, err, io.EOF)
+		conn.msg, conn.reads = []byte("GET / HTTP/1.1\r\nX: MARKER\r\n\r\n"), 0
+		_, _, err = g.ReadFrom(make([]byte, 65535))
+		require.ErrorIs(t, err, io.EOF)
+		if level == slog.LevelInfo {
+			assert.Empty(t, buf.String())
+			continue
+		}
+		assert.Contains(t, buf.String(), `msg="sip: guard rejected request" status=400 problem="CSeq method does not match the Request-Line" src=192.0.2.1:5060`)
+		assert.Contains(t, buf.String(), `msg="sip: guard dropped datagram" problem="not a SIP message"`)
+		assert.NotContains(t, buf.String(), "MARKER")
+	}
+}
+
 // TestCheckHeaderInjection: header values the application gives cannot add headers or a
 // body to what we send.
 func TestCheckHeaderInjection(t *testing.T) {
@@ -591,22 +615,24 @@ func (c *fakeConn) SetReadDeadline(_ time.Time) error  { return nil }
 func (c *fakeConn) SetWriteDeadline(_ time.Time) error { return nil }
 
 // A typical INVITE from a PBX, with SDP, for the benchmarks.
-var benchInvite = []byte("INVITE sip:+4930123456@switchboard.example.com SIP/2.0\r\n" +
-	"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-524287-1---6a7f1f2a0c1b;rport\r\n" +
-	"Max-Forwards: 70\r\n" +
-	"Contact: <sip:alice@192.0.2.10:5060;transport=udp>\r\n" +
-	"To: <sip:+4930123456@switchboard.example.com>\r\n" +
-	"From: \"Alice\" <sip:alice@pbx.example.com>;tag=7b3c9e1f\r\n" +
-	"Call-ID: 9f2c6d6e-2b1e-4d3a-8c2b-5a6f7e8d9c0b\r\n" +
-	"CSeq: 1 INVITE\r\n" +
-	"Allow: INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, MESSAGE, OPTIONS, INFO, SUBSCRIBE\r\n" +
-	"Supported: replaces, timer\r\n" +
-	"User-Agent: PBX 1.0\r\n" +
-	"Content-Type: application/sdp\r\n" +
-	"Content-Length: 195\r\n\r\n" +
-	"v=0\r\no=alice 1 1 IN IP4 192.0.2.10\r\ns=call\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n" +
-	"m=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n" +
-	"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n")
+var benchInvite = func() []byte {
+	sdp := "v=0\r\no=alice 1 1 IN IP4 192.0.2.10\r\ns=call\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n" +
+		"m=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n" +
+		"a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
+	return []byte("INVITE sip:+4930123456@switchboard.example.com SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-524287-1---6a7f1f2a0c1b;rport\r\n" +
+		"Max-Forwards: 70\r\n" +
+		"Contact: <sip:alice@192.0.2.10:5060;transport=udp>\r\n" +
+		"To: <sip:+4930123456@switchboard.example.com>\r\n" +
+		"From: \"Alice\" <sip:alice@pbx.example.com>;tag=7b3c9e1f\r\n" +
+		"Call-ID: 9f2c6d6e-2b1e-4d3a-8c2b-5a6f7e8d9c0b\r\n" +
+		"CSeq: 1 INVITE\r\n" +
+		"Allow: INVITE, ACK, CANCEL, BYE, NOTIFY, REFER, MESSAGE, OPTIONS, INFO, SUBSCRIBE\r\n" +
+		"Supported: replaces, timer\r\n" +
+		"User-Agent: PBX 1.0\r\n" +
+		"Content-Type: application/sdp\r\n" +
+		"Content-Length: " + strconv.Itoa(len(sdp)) + "\r\n\r\n" + sdp)
+}()
 
 // BenchmarkGuardReadFrom measures the pass path: one well-formed INVITE per op, budget 0
 // allocations. The fake conn's copy into the buffer is included.
@@ -647,6 +673,23 @@ func BenchmarkGuardCanonicalize(b *testing.B) {
 func BenchmarkGuardReject(b *testing.B) {
 	conn := newFakeConn()
 	conn.msg = mustRead(b, "bext01.dat")
+	conn.limit = 1
+	g := NewGuard(conn, GuardConfig{Logger: discardLogger()})
+	buf := make([]byte, 65535)
+	b.ReportAllocs()
+	for b.Loop() {
+		conn.reads = 0
+		if _, _, err := g.ReadFrom(buf); !errors.Is(err, io.EOF) {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGuardDrop measures the drop path (a datagram that is not SIP, Debug logging
+// off): what a flood of garbage costs.
+func BenchmarkGuardDrop(b *testing.B) {
+	conn := newFakeConn()
+	conn.msg = []byte("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n")
 	conn.limit = 1
 	g := NewGuard(conn, GuardConfig{Logger: discardLogger()})
 	buf := make([]byte, 65535)
