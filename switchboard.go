@@ -67,10 +67,10 @@ type Config struct {
 // Switchboard is an embedded SIP user agent: it serves inbound calls to a Handler and
 // places outbound calls with Dial.
 type Switchboard struct {
-	cfg   Config
-	log   *slog.Logger
-	ep    *sip.Endpoint
-	clock *rtpsession.Clock
+	cfg    Config
+	log    *slog.Logger
+	ep     *sip.Endpoint
+	clocks *rtpsession.ClockPool // one pacing goroutine per CPU, shared by all calls
 
 	mu        sync.Mutex
 	calls     map[*call.Call]struct{}
@@ -97,13 +97,13 @@ func New(cfg Config) (*Switchboard, error) {
 			return nil, fmt.Errorf("switchboard: AdvertiseAddr %q: %w", cfg.AdvertiseAddr, err)
 		}
 	}
-	s := &Switchboard{cfg: cfg, log: cfg.Logger, calls: map[*call.Call]struct{}{}, clock: rtpsession.NewClock(0)}
+	s := &Switchboard{cfg: cfg, log: cfg.Logger, calls: map[*call.Call]struct{}{}, clocks: rtpsession.NewClockPool(0, 0)}
 	ep, err := sip.NewEndpoint(sip.EndpointConfig{
 		Host: cfg.AdvertiseAddr, UserAgent: cfg.UserAgent, Logger: cfg.Logger, Access: cfg.Access, TLSConfig: cfg.TLSConfig,
 	},
 		s.serveInvite, s.optionsStatus)
 	if err != nil {
-		_ = s.clock.Close()
+		_ = s.clocks.Close()
 		return nil, fmt.Errorf("switchboard: %w", err)
 	}
 	s.ep = ep
@@ -265,7 +265,7 @@ func (s *Switchboard) URI(user string) string {
 
 func (s *Switchboard) callConfig() call.Config {
 	cc := call.Config{
-		Codecs: s.cfg.Codecs, RTPPorts: s.cfg.RTPPorts, Clock: s.clock,
+		Codecs: s.cfg.Codecs, RTPPorts: s.cfg.RTPPorts, Clock: s.clocks.Clock(),
 		MediaTimeout: s.cfg.MediaTimeout, Logger: s.log,
 		SessionExpires: s.cfg.SessionExpires, MinSE: s.cfg.MinSE, OnEvent: s.cfg.OnEvent,
 	}
@@ -451,5 +451,5 @@ func (s *Switchboard) Close() error {
 		}
 	}
 	s.serveWG.Wait()
-	return errors.Join(err, s.clock.Close())
+	return errors.Join(err, s.clocks.Close())
 }
