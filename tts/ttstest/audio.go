@@ -96,7 +96,7 @@ func (a Audio) Pitch() float64 {
 	}
 	corr := make([]float64, maxLag+1)
 	var found []float64
-	for off := 0; off+win+maxLag <= len(a.Samples); off += win / 2 {
+	for off := 0; off+win+maxLag <= len(a.Samples); off += win {
 		x := a.Samples[off : off+win+maxLag]
 		if level(x[:win]) < -40 {
 			continue
