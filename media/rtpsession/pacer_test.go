@@ -327,3 +327,33 @@ func TestDTMFOnTheWire(t *testing.T) {
 		assert.Equal(t, 20, audio)
 	})
 }
+
+// With sending off, nothing reaches the wire, queued audio still drains in real time
+// (WaitPlayout returns), and sending resumes with continuous timestamps and a marker.
+func TestSetSendingPausesTheWire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := newMemNet()
+		s, peer := newMemSession(t, n, Config{RTCPInterval: -1})
+		first, _ := readRTP(t, peer)
+		s.SetSending(false)
+		for _, f := range toneFrames(8000, 20*time.Millisecond, 200*time.Millisecond, 440) {
+			require.NoError(t, s.WriteFrame(f))
+		}
+		start := time.Now()
+		require.NoError(t, s.WaitPlayout(context.Background()))
+		assert.GreaterOrEqual(t, time.Since(start), 180*time.Millisecond, "drained at the real-time pace")
+		assert.GreaterOrEqual(t, s.Stats().Suppressed, uint64(10))
+		sent := s.Stats().PacketsSent
+		time.Sleep(100 * time.Millisecond)
+		assert.Equal(t, sent, s.Stats().PacketsSent, "nothing sent while off")
+
+		s.SetSending(true)
+		p, _ := readRTP(t, peer)
+		for i := 0; !p.Marker && i < 3; i++ { // a packet sent just before the pause
+			p, _ = readRTP(t, peer)
+		}
+		assert.True(t, p.Marker, "resumption is marked")
+		gap := p.Timestamp - first.Timestamp
+		assert.Greater(t, gap, uint32(8000*300/1000), "timestamps advanced through the pause")
+	})
+}

@@ -157,6 +157,21 @@ func (s *Session) sendTick(deadline time.Time, skipped int) {
 		return
 	}
 	n := s.queue.read(s.pcm)
+	if s.muted.Load() {
+		// Not sending (the peer does not receive: it put us on hold). Queued audio is
+		// consumed at the real-time pace all the same, so writers and WaitPlayout
+		// behave as if it played, and timestamps stay continuous for when sending
+		// resumes; the marker bit flags that resumption.
+		s.ts += s.cfg.tsPerFrame
+		s.marker = true
+		s.stats.suppressed.Add(1)
+		if n > 0 {
+			s.consumed += uint64(n)
+			s.releasePlayedLocked()
+			s.signalSpace()
+		}
+		return
+	}
 	if n < len(s.pcm) {
 		clear(s.pcm[n:])
 		if n == 0 {
@@ -178,6 +193,11 @@ func (s *Session) sendTick(deadline time.Time, skipped int) {
 		s.signalSpace()
 	}
 }
+
+// SetSending stops (false) or resumes (true) sending RTP, for while the remote party
+// does not want media (a=recvonly or a=inactive from its side: it put us on hold).
+// The playout queue keeps draining at the real-time pace while sending is off.
+func (s *Session) SetSending(on bool) { s.muted.Store(!on) }
 
 // header marshals the RTP header for the next packet into s.pkt and returns it, ready
 // for the payload to be appended.

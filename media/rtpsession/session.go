@@ -112,6 +112,7 @@ type Session struct {
 	// Inactivity.
 	lastRecv     atomic.Int64 // nanoseconds since start of the last accepted RTP packet
 	hold         atomic.Bool
+	muted        atomic.Bool  // SetSending(false): no RTP goes out
 	holdUntil    atomic.Int64 // inactivity is measured from here after a hold ends
 	inactive     chan struct{}
 	inactiveDone bool // owned by the tick

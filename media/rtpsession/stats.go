@@ -14,6 +14,7 @@ type counters struct {
 	droppedGarbage, droppedPayloadType     atomic.Uint64
 	droppedSequence                        atomic.Uint64
 	silenceSent, underruns, skippedTicks   atomic.Uint64
+	suppressed                             atomic.Uint64
 	cleared, sendErrors, readErrors        atomic.Uint64
 	readOverruns                           atomic.Uint64
 	rtcpSent, rtcpReceived, rtcpDropped    atomic.Uint64
@@ -31,6 +32,8 @@ type Stats struct {
 	// SilenceSent counts packets of filler silence sent because the playout queue was
 	// empty; Underruns counts packets padded because it ran short mid-packet.
 	SilenceSent, Underruns uint64
+	// Suppressed counts packet times not sent because sending was off (SetSending).
+	Suppressed uint64
 	// SkippedTicks counts packets not sent because the clock fell more than a few
 	// ptimes behind (timestamps jump over them).
 	SkippedTicks uint64
@@ -105,6 +108,7 @@ func (s *Session) Stats() Stats {
 		PacketsSent:          c.packetsSent.Load(),
 		BytesSent:            c.bytesSent.Load(),
 		SilenceSent:          c.silenceSent.Load(),
+		Suppressed:           c.suppressed.Load(),
 		Underruns:            c.underruns.Load(),
 		SkippedTicks:         c.skippedTicks.Load(),
 		SamplesCleared:       c.cleared.Load(),
