@@ -375,7 +375,7 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 	c.neg = n
 	if c.sess != nil {
 		c.sess.SetRemoteAddr(net.UDPAddrFromAddrPort(n.Remote), net.UDPAddrFromAddrPort(n.RemoteRTCP))
-		c.sess.SetHold(n.Hold())
+		c.applyDirection(c.sess, n)
 		return nil
 	}
 	cfg := rtpsession.Config{
@@ -405,11 +405,19 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 		return fmt.Errorf("call: media: %w", err)
 	}
 	c.rtpConn, c.rtcpConn = nil, nil // owned by the session now
-	s.SetHold(n.Hold())
+	c.applyDirection(s, n)
 	c.sess = s
 	c.wg.Add(1)
 	go c.watchMedia(s)
 	return nil
+}
+
+// applyDirection makes the session follow the negotiated directions: no RTP goes out
+// when we must not send, and silence from a peer that does not send is not a media
+// timeout.
+func (c *Call) applyDirection(s *rtpsession.Session, n sip.Negotiated) {
+	s.SetSending(n.Direction.Sends())
+	s.SetHold(!n.RemoteDirection.Sends())
 }
 
 // watchMedia turns received digits and media inactivity into events. It is the call's
