@@ -36,8 +36,8 @@ type analyser struct {
 	buf             []float64 // the last n samples, scaled to ±1
 	fill            int       // samples of the current hop received
 	absSum          float64
-	re, im, pow     []float64
-	fft             fft
+	re, pow         []float64
+	fft             realFFT
 	norm            float64 // converts Σ|X|² over bins to a mean square
 	binHz           float64
 	bandLo, bandHi  int
@@ -58,9 +58,8 @@ func newAnalyser(rate int, beep BeepConfig) analyser {
 	}
 	a.buf = make([]float64, a.n)
 	a.re = make([]float64, a.n)
-	a.im = make([]float64, a.n)
 	a.pow = make([]float64, a.n/2+1)
-	a.fft = newFFT(a.n)
+	a.fft = newRealFFT(a.n)
 	a.norm = 2 / (float64(a.n) * wsum)
 	a.binHz = float64(rate) / float64(a.n)
 	a.bandLo = int(math.Round(bandLoHz / a.binHz))
@@ -101,14 +100,13 @@ func (a *analyser) measure() {
 	for i, v := range a.buf {
 		a.re[i] = v * a.win[i]
 	}
-	clear(a.im)
-	a.fft.transform(a.re, a.im)
+	lo, hi := a.bandLo-toneHalfWidth, a.bandHi+toneHalfWidth
+	a.fft.powers(a.re, a.pow, lo, hi)
 	var level float64
-	for k := a.bandLo - toneHalfWidth; k <= a.bandHi+toneHalfWidth; k++ {
-		p := (a.re[k]*a.re[k] + a.im[k]*a.im[k]) * a.norm
-		a.pow[k] = p
+	for k := lo; k <= hi; k++ {
+		a.pow[k] *= a.norm
 		if k >= a.bandLo && k <= a.bandHi {
-			level += p
+			level += a.pow[k]
 		}
 	}
 	peak := a.toneLo

@@ -124,20 +124,20 @@ func TestVerdicts(t *testing.T) {
 		{"silence/classic", newSig(8000).silence(6 * time.Second).pcm(), amd.Classic, amd.Silence, [2]time.Duration{2500 * ms, 2510 * ms}},
 		{"silence/cadence", newSig(8000).silence(6 * time.Second).pcm(), amd.Cadence, amd.Silence, [2]time.Duration{2500 * ms, 2510 * ms}},
 		// "Hello?" (one word, 400 ms): the shorter pause applies.
-		{"hello/cadence", newSig(8000).silence(500 * ms).talk(400*ms, 0.05).silence(5 * time.Second).pcm(), amd.Cadence, amd.Human, [2]time.Duration{1300 * ms, 1500 * ms}},
-		{"hello/classic", newSig(8000).silence(500 * ms).talk(400*ms, 0.05).silence(5 * time.Second).pcm(), amd.Classic, amd.Human, [2]time.Duration{1600 * ms, 1800 * ms}},
+		{"hello/cadence", newSig(8000).silence(500*ms).talk(400*ms, 0.05).silence(5 * time.Second).pcm(), amd.Cadence, amd.Human, [2]time.Duration{1300 * ms, 1500 * ms}},
+		{"hello/classic", newSig(8000).silence(500*ms).talk(400*ms, 0.05).silence(5 * time.Second).pcm(), amd.Classic, amd.Human, [2]time.Duration{1600 * ms, 1800 * ms}},
 		// Two seconds of speech, then a pause: a person who says a little more.
-		{"sentence/cadence", newSig(8000).silence(500 * ms).talk(1500*ms, 0.05).silence(5 * time.Second).pcm(), amd.Cadence, amd.Human, [2]time.Duration{2700 * ms, 2900 * ms}},
-		{"sentence/classic", newSig(8000).silence(500 * ms).talk(1500*ms, 0.05).silence(5 * time.Second).pcm(), amd.Classic, amd.Machine, [2]time.Duration{1000 * ms, 2200 * ms}},
-		{"greeting/cadence", newSig(8000).silence(300 * ms).talk(6*time.Second, 0.05).pcm(), amd.Cadence, amd.Machine, [2]time.Duration{2200 * ms, 2400 * ms}},
-		{"greeting/classic", newSig(8000).silence(300 * ms).talk(6*time.Second, 0.05).pcm(), amd.Classic, amd.Machine, [2]time.Duration{1000 * ms, 2200 * ms}},
+		{"sentence/cadence", newSig(8000).silence(500*ms).talk(1500*ms, 0.05).silence(5 * time.Second).pcm(), amd.Cadence, amd.Human, [2]time.Duration{2700 * ms, 2900 * ms}},
+		{"sentence/classic", newSig(8000).silence(500*ms).talk(1500*ms, 0.05).silence(5 * time.Second).pcm(), amd.Classic, amd.Machine, [2]time.Duration{1000 * ms, 2200 * ms}},
+		{"greeting/cadence", newSig(8000).silence(300*ms).talk(6*time.Second, 0.05).pcm(), amd.Cadence, amd.Machine, [2]time.Duration{2200 * ms, 2400 * ms}},
+		{"greeting/classic", newSig(8000).silence(300*ms).talk(6*time.Second, 0.05).pcm(), amd.Classic, amd.Machine, [2]time.Duration{1000 * ms, 2200 * ms}},
 		// Line noise alone, loud enough for the fixed threshold to take it for speech.
 		{"noise/cadence", newSig(8000).silence(6 * time.Second).noise(0.02).pcm(), amd.Cadence, amd.Silence, [2]time.Duration{2500 * ms, 2510 * ms}},
 		{"noise/classic", newSig(8000).silence(6 * time.Second).noise(0.02).pcm(), amd.Classic, amd.Machine, [2]time.Duration{0, 2000 * ms}},
 		// A short greeting and a beep: the beep gives it away before any pause can.
-		{"beep/cadence", newSig(8000).silence(300 * ms).talk(900*ms, 0.05).silence(300 * ms).tone(1000, 400*ms, 0.1).silence(2 * time.Second).pcm(), amd.Cadence, amd.Machine, [2]time.Duration{1800 * ms, 2000 * ms}},
+		{"beep/cadence", newSig(8000).silence(300*ms).talk(900*ms, 0.05).silence(300*ms).tone(1000, 400*ms, 0.1).silence(2 * time.Second).pcm(), amd.Cadence, amd.Machine, [2]time.Duration{1800 * ms, 2000 * ms}},
 		// A quiet "hello" in noise, 12 dB above it.
-		{"hello-in-noise/cadence", newSig(8000).silence(500 * ms).talk(400*ms, 0.02).silence(5 * time.Second).noise(0.002).pcm(), amd.Cadence, amd.Human, [2]time.Duration{1300 * ms, 1500 * ms}},
+		{"hello-in-noise/cadence", newSig(8000).silence(500*ms).talk(400*ms, 0.02).silence(5 * time.Second).noise(0.002).pcm(), amd.Cadence, amd.Human, [2]time.Duration{1300 * ms, 1500 * ms}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -173,7 +173,7 @@ func TestEvidence(t *testing.T) {
 
 func TestGreetingModes(t *testing.T) {
 	ms := time.Millisecond
-	greeting := func() *sig { return newSig(8000).silence(300 * ms).talk(3*time.Second, 0.05) }
+	greeting := func() *sig { return newSig(8000).silence(300*ms).talk(3*time.Second, 0.05) }
 	speechEnd := 300*ms + 3*time.Second // 11 syllables and 140 ms of a twelfth
 	cases := []struct {
 		name     string
@@ -189,9 +189,9 @@ func TestGreetingModes(t *testing.T) {
 			amd.GreetingNoBeep, 0, [2]time.Duration{0, 0}},
 		{"greeting-end-silence", amd.GreetingEnd, greeting().silence(3 * time.Second).pcm(),
 			amd.GreetingEnded, speechEnd, [2]time.Duration{speechEnd + 1500*ms, speechEnd + 1560*ms}},
-		{"greeting-end-beep", amd.GreetingEnd, greeting().silence(900*ms).tone(1400, 200*ms, 0.1).silence(2*time.Second).pcm(),
+		{"greeting-end-beep", amd.GreetingEnd, greeting().silence(900*ms).tone(1400, 200*ms, 0.1).silence(2 * time.Second).pcm(),
 			amd.GreetingBeep, 4400 * ms, [2]time.Duration{4400 * ms, 4460 * ms}},
-		{"words", amd.DetectWords, greeting().silence(900*ms).tone(1400, 200*ms, 0.1).silence(2*time.Second).pcm(),
+		{"words", amd.DetectWords, greeting().silence(900*ms).tone(1400, 200*ms, 0.1).silence(2 * time.Second).pcm(),
 			amd.GreetingEnded, speechEnd, [2]time.Duration{speechEnd + 800*ms, speechEnd + 860*ms}},
 	}
 	for _, c := range cases {

@@ -56,3 +56,46 @@ func (f *fft) transform(re, im []float64) {
 		}
 	}
 }
+
+// realFFT is the transform of a real sequence of length n computed with a complex FFT
+// of length n/2 (even samples as real parts, odd as imaginary), then separated.
+type realFFT struct {
+	half   fft
+	n      int
+	wr, wi []float64 // e^{-2πik/n}, k < n/2
+	zr, zi []float64
+}
+
+func newRealFFT(n int) realFFT {
+	r := realFFT{half: newFFT(n / 2), n: n, wr: make([]float64, n/2), wi: make([]float64, n/2),
+		zr: make([]float64, n/2), zi: make([]float64, n/2)}
+	for k := range n / 2 {
+		a := -2 * math.Pi * float64(k) / float64(n)
+		r.wr[k], r.wi[k] = math.Cos(a), math.Sin(a)
+	}
+	return r
+}
+
+// powers writes |X[k]|² for k in [lo, hi] into pow[k], where X is the DFT of x.
+func (r *realFFT) powers(x []float64, pow []float64, lo, hi int) {
+	h := r.n / 2
+	for i := range h {
+		r.zr[i], r.zi[i] = x[2*i], x[2*i+1]
+	}
+	r.half.transform(r.zr, r.zi)
+	for k := lo; k <= hi; k++ {
+		// E = (Z[k] + conj Z[h-k]) / 2, O = (Z[k] - conj Z[h-k]) / 2i, X = E + W^k O.
+		j := (h - k) % h
+		ar, ai := r.zr[k%h], r.zi[k%h]
+		br, bi := r.zr[j], -r.zi[j]
+		er, ei := (ar+br)/2, (ai+bi)/2
+		or, oi := (ai-bi)/2, -(ar-br)/2
+		wr, wi := r.wr[k%h], r.wi[k%h]
+		if k == h {
+			wr, wi = -1, 0
+		}
+		xr := er + wr*or - wi*oi
+		xi := ei + wr*oi + wi*or
+		pow[k] = xr*xr + xi*xi
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -97,11 +98,8 @@ func Synth(dir string, p Part) ([]int16, error) {
 	for i, v := range s {
 		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
 	}
-	if err := os.WriteFile(key+".tmp", b, 0o644); err != nil {
-		return nil, fmt.Errorf("corpus: %w", err)
-	}
-	if err := os.Rename(key+".tmp", key); err != nil {
-		return nil, fmt.Errorf("corpus: %w", err)
+	if err := writeAtomic(key, b); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -160,8 +158,82 @@ func abs(x int) int {
 	return x
 }
 
-// Render builds the audio of c, synthesizing (or reading from dir) its speech.
+// Render builds the audio of c, synthesizing (or reading from dir) its speech. The
+// result is cached in dir too, by the content of c.
 func Render(dir string, c Case) (Audio, error) {
+	key, err := cacheKey(dir, c)
+	if err != nil {
+		return Audio{}, err
+	}
+	if b, err := os.ReadFile(key); err == nil && len(b) >= 40 && len(b)%2 == 0 {
+		var a Audio
+		f := func(i int) int { return int(int64(binary.LittleEndian.Uint64(b[8*i:]))) }
+		a.Truth = Truth{SpeechStart: f(0), SpeechEnd: f(1), BeepStart: f(2), BeepEnd: f(3),
+			BeepHz: math.Float64frombits(binary.LittleEndian.Uint64(b[32:]))}
+		a.Samples = make([]int16, (len(b)-40)/2)
+		for i := range a.Samples {
+			a.Samples[i] = int16(binary.LittleEndian.Uint16(b[40+2*i:]))
+		}
+		return a, nil
+	}
+	a, err := render(dir, c)
+	if err != nil {
+		return a, err
+	}
+	b := make([]byte, 40+2*len(a.Samples))
+	for i, v := range []int{a.Truth.SpeechStart, a.Truth.SpeechEnd, a.Truth.BeepStart, a.Truth.BeepEnd} {
+		binary.LittleEndian.PutUint64(b[8*i:], uint64(int64(v)))
+	}
+	binary.LittleEndian.PutUint64(b[32:], math.Float64bits(a.Truth.BeepHz))
+	for i, v := range a.Samples {
+		binary.LittleEndian.PutUint16(b[40+2*i:], uint16(v))
+	}
+	if err := writeAtomic(key, b); err != nil {
+		return Audio{}, err
+	}
+	return a, nil
+}
+
+// Cached reports whether Render would find c in dir without rendering it.
+func Cached(dir string, c Case) bool {
+	key, err := cacheKey(dir, c)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(key)
+	return err == nil
+}
+
+func cacheKey(dir string, c Case) (string, error) {
+	js, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("corpus: %w", err)
+	}
+	h := sha256.Sum256(append([]byte("render-v1\x00"), js...))
+	return filepath.Join(dir, "case-"+hex.EncodeToString(h[:12])+".bin"), nil
+}
+
+func writeAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("corpus: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("corpus: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("corpus: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("corpus: %w", err)
+	}
+	return nil
+}
+
+func render(dir string, c Case) (Audio, error) {
 	r := rand.New(rand.NewPCG(c.Seed, 0xa0d10))
 	var (
 		x     []float64
