@@ -336,6 +336,10 @@ func beepAlone(t *testing.T, rs []rendered) beepAloneScore {
 			continue
 		}
 		sc.beeps++
+		if n > 1 {
+			sc.falseBeeps += n - 1
+			sc.notes = append(sc.notes, fmt.Sprintf("%s: %d beeps, the last %v", r.c.ID, n, last))
+		}
 		e := last.End - time.Duration(r.a.Truth.BeepEnd)*time.Second/corpus.Rate
 		if n > 0 && absD(e) <= 100*time.Millisecond {
 			sc.within++
@@ -365,7 +369,7 @@ func TestEvaluation(t *testing.T) {
 	}
 	md := report([]*score{classic, cadence}, len(rs), source)
 	md += fmt.Sprintf("\n## Beep detector alone (BeepDetector on every case, whatever the verdict)\n\n"+
-		"Beep end within 100 ms: %d/%d (%.1f%%); beeps reported in the %d cases without one: %d.\n\n%s\n",
+		"Last beep's end within 100 ms of the true one: %d/%d (%.1f%%); false beeps (in the %d cases without a beep, or before the true one): %d.\n\n%s\n",
 		alone.within, alone.beeps, pct(alone.within, alone.beeps), len(rs)-alone.beeps, alone.falseBeeps, strings.Join(alone.notes, "; "))
 	t.Log("\n" + md)
 	require.NoError(t, os.WriteFile(filepath.Join(cacheDir, "eval.md"), []byte(md), 0o644))
@@ -379,5 +383,5 @@ func TestEvaluation(t *testing.T) {
 	assert.Less(t, quantile(cadence.latency[amd.Human], 0.5), 2600*time.Millisecond)
 	assert.GreaterOrEqual(t, pct(cadence.beepWithin(100*time.Millisecond), cadence.beeps), 85.0)
 	assert.GreaterOrEqual(t, pct(alone.within, alone.beeps), 95.0)
-	assert.LessOrEqual(t, alone.falseBeeps, 2)
+	assert.LessOrEqual(t, alone.falseBeeps, 3)
 }
