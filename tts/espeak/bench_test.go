@@ -72,7 +72,7 @@ func BenchmarkLatency(b *testing.B) {
 }
 
 // BenchmarkStreamText measures a text stream: the time from writing a complete first
-// sentence to its first frame, with espeak-ng already running.
+// sentence (just after StreamText, so espeak-ng is still starting) to its first frame.
 func BenchmarkStreamText(b *testing.B) {
 	s := newSynth(b)
 	var first []time.Duration

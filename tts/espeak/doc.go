@@ -34,8 +34,8 @@
 //
 // StreamText runs one espeak-ng process in its line-by-line mode for the whole stream:
 // each sentence is written to it as a line as soon as it is complete, and its audio
-// follows in the same WAV stream (about 7 ms from a complete sentence to its first
-// frame). Write blocks when espeak-ng's input pipe is full, which happens only when the
+// follows in the same WAV stream (about 9 ms from the first complete sentence to its
+// first frame, process start-up included). Write blocks when espeak-ng's input pipe is full, which happens only when the
 // audio is not being read, so write and read from different goroutines.
 //
 // # Concurrency
