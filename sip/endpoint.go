@@ -83,6 +83,7 @@ type Endpoint struct {
 	dialogs  map[string]dialogRoute
 	closed   bool
 	contacts map[string]sipgosip.ContactHeader // by transport: "UDP", "TCP", "TLS"
+	guard    *Guard
 
 	// bg tracks background work that outlives a caller (cancelling an INVITE the caller
 	// gave up on); closing ends it.
@@ -153,7 +154,13 @@ func (e *Endpoint) Serve(conn net.PacketConn) error {
 			return err
 		}
 	}
-	return e.srv.ServeUDP(conn)
+	// Malformed datagrams are answered (400, 505, 416, 420, ...) or dropped before the
+	// stack parses them; see Guard.
+	g := NewGuard(conn, GuardConfig{Logger: e.log, Supported: []string{"timer"}})
+	e.mu.Lock()
+	e.guard = g
+	e.mu.Unlock()
+	return e.srv.ServeUDP(g)
 }
 
 // Bind sets the endpoint's own address (Contact, Via) and readies it to send requests.
@@ -311,6 +318,17 @@ func (e *Endpoint) unregister(id string) {
 	e.mu.Unlock()
 }
 
+// GuardStats reports what the UDP guard passed, answered and dropped (zero before Serve).
+func (e *Endpoint) GuardStats() GuardStats {
+	e.mu.Lock()
+	g := e.guard
+	e.mu.Unlock()
+	if g == nil {
+		return GuardStats{}
+	}
+	return g.Stats()
+}
+
 // Dialogs is the number of live dialogs.
 func (e *Endpoint) Dialogs() int {
 	e.mu.Lock()
@@ -335,6 +353,13 @@ func (e *Endpoint) handleInDialog(req *Request, tx ServerTransaction) {
 	if route == nil {
 		if req.IsAck() {
 			return // a stray ACK gets no response (RFC 3261 §17.2.3)
+		}
+		if to := req.To(); to != nil && !to.Params.Has("tag") {
+			// Outside any dialog: we do not serve this method there.
+			res := sipgosip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
+			res.AppendHeader(sipgosip.NewHeader("Allow", allowHeader))
+			_ = tx.Respond(res)
+			return
 		}
 		_ = tx.Respond(sipgosip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		return
