@@ -160,9 +160,11 @@ type Call struct {
 
 	sessionRefreshes atomic.Int64 // refreshes sent or received
 
-	wg       sync.WaitGroup
-	endOnce  sync.Once
-	released chan struct{}
+	wg           sync.WaitGroup
+	endOnce      sync.Once
+	released     chan struct{}
+	dispatchOnce sync.Once
+	dispatching  atomic.Bool
 }
 
 type idemEntry struct {
@@ -182,11 +184,9 @@ func newCall(cfg Config, dir Direction, callID, from, to string) *Call {
 		hook = func(ev Event) { cfg.OnEvent(c, ev) }
 	}
 	c.events = newEventQueue(cfg.EventGrace, hook)
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.events.run()
-	}()
+	if hook != nil {
+		c.startDispatcher()
+	}
 	c.log = cfg.Logger.With("call", c.id, "call_id", callID, "direction", dir.String())
 	c.ctx, c.cancel = context.WithCancelCause(context.Background())
 	c.events.push(Initiated{base: now(), Direction: dir, From: from, To: to})
@@ -245,7 +245,20 @@ func (c *Call) EventsDropped() int {
 // channel is closed after the Hangup event. Read it until it is closed; if the
 // application stops reading, events still pending some seconds after the call ended are
 // dropped (Config.EventGrace) so nothing leaks.
-func (c *Call) Events() <-chan Event { return c.events.out }
+func (c *Call) Events() <-chan Event {
+	c.startDispatcher()
+	return c.events.out
+}
+
+// startDispatcher starts the goroutine that delivers events, the first time someone
+// listens (Events, or a Config.OnEvent hook). A call nobody listens to keeps its few
+// events in memory and costs no goroutine.
+func (c *Call) startDispatcher() {
+	c.dispatchOnce.Do(func() {
+		c.dispatching.Store(true)
+		go c.events.run()
+	})
+}
 
 // SetUserState stores application data on the call (the in-process equivalent of the
 // reference platforms' client_state); UserState returns it.
@@ -400,6 +413,13 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 	} else {
 		cfg.InactivityTimeout = -1
 	}
+	// Digits and inactivity arrive through hooks that only push an event (never
+	// blocking the reader or the shared clock), so a call needs no goroutine to watch
+	// its media.
+	cfg.OnDTMF = func(d rtpsession.Digit) {
+		c.events.push(DTMF{base: base{At: d.At}, Digit: d.Digit, Duration: d.Duration, Source: "rfc4733"})
+	}
+	cfg.OnInactive = c.mediaTimedOut
 	s, err := rtpsession.New(c.rtpConn, cfg)
 	if err != nil {
 		return fmt.Errorf("call: media: %w", err)
@@ -407,8 +427,6 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 	c.rtpConn, c.rtcpConn = nil, nil // owned by the session now
 	c.applyDirection(s, n)
 	c.sess = s
-	c.wg.Add(1)
-	go c.watchMedia(s)
 	return nil
 }
 
@@ -420,36 +438,18 @@ func (c *Call) applyDirection(s *rtpsession.Session, n sip.Negotiated) {
 	s.SetHold(!n.RemoteDirection.Sends())
 }
 
-// watchMedia turns received digits and media inactivity into events. It is the call's
-// one media-side goroutine; it ends when the session closes.
-func (c *Call) watchMedia(s *rtpsession.Session) {
-	defer c.wg.Done()
-	for {
-		select {
-		case <-s.DTMFReady():
-			for {
-				d, ok := s.PollDTMF()
-				if !ok {
-					break
-				}
-				c.events.push(DTMF{base: base{At: d.At}, Digit: d.Digit, Duration: d.Duration, Source: "rfc4733"})
-			}
-		case <-s.Inactive():
-			c.events.push(MediaTimeout{base: now()})
-			c.log.Info("media timeout: hanging up")
-			go func() {
-				// A goroutine, because hangup waits for this one to end (Close of the
-				// session); it only sends a BYE bounded by a timeout.
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = c.hangup(ctx, &HangupCause{Name: "media_timeout", Q850: 102, By: Local})
-			}()
-			<-s.Done()
-			return
-		case <-s.Done():
-			return
-		}
-	}
+// mediaTimedOut runs on the pacing clock when no RTP arrived for MediaTimeout: it
+// hangs up on a goroutine of its own (sending the BYE must not hold the clock).
+func (c *Call) mediaTimedOut() {
+	c.events.push(MediaTimeout{base: now()})
+	c.log.Info("media timeout: hanging up")
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.hangup(ctx, &HangupCause{Name: "media_timeout", Q850: 102, By: Local})
+	}()
 }
 
 // ---- in-dialog requests ----
@@ -652,6 +652,9 @@ func (c *Call) Close() error {
 	cancel()
 	_ = c.hangup(ctx, &HangupCause{Name: "normal_clearing", Q850: sip.CauseNormalClearing, By: Local})
 	c.wg.Wait()
+	if c.dispatching.Load() {
+		<-c.events.done
+	}
 	return nil
 }
 
@@ -692,7 +695,13 @@ func (c *Call) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	done := make(chan struct{})
-	go func() { c.wg.Wait(); close(done) }()
+	go func() {
+		c.wg.Wait()
+		if c.dispatching.Load() {
+			<-c.events.done
+		}
+		close(done)
+	}()
 	select {
 	case <-done:
 		return nil

@@ -115,6 +115,14 @@ type Config struct {
 	Rand rand.Source
 	// Logger receives diagnostics. Nil means they are discarded.
 	Logger *slog.Logger
+
+	// OnDTMF, if set, receives each digit instead of the PollDTMF queue. It runs on the
+	// reader goroutine, so it must not block (hand the digit to a queue or channel);
+	// it lets the caller watch digits without a goroutine of its own.
+	OnDTMF func(Digit)
+	// OnInactive, if set, is called once when Inactive's channel closes. It runs on
+	// the pacing clock's goroutine, shared with other sessions, so it must not block.
+	OnInactive func()
 }
 
 // settings is Config with defaults applied and derived values computed.

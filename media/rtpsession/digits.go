@@ -35,11 +35,18 @@ type digitQueue struct {
 	q       []Digit
 	notify  chan struct{}
 	dropped atomic.Uint64
+	hook    func(Digit) // Config.OnDTMF: replaces the queue when set
 }
 
-func newDigitQueue() *digitQueue { return &digitQueue{notify: make(chan struct{}, 1)} }
+func newDigitQueue(hook func(Digit)) *digitQueue {
+	return &digitQueue{notify: make(chan struct{}, 1), hook: hook}
+}
 
 func (d *digitQueue) push(x Digit) {
+	if d.hook != nil {
+		d.hook(x)
+		return
+	}
 	d.mu.Lock()
 	if len(d.q) >= maxPendingDigits {
 		d.mu.Unlock()

@@ -3,6 +3,7 @@ package rtpsession
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -355,5 +356,28 @@ func TestSetSendingPausesTheWire(t *testing.T) {
 		assert.True(t, p.Marker, "resumption is marked")
 		gap := p.Timestamp - first.Timestamp
 		assert.GreaterOrEqual(t, gap, uint32(8000*300/1000), "timestamps advanced through the pause")
+	})
+}
+
+// OnDTMF and OnInactive deliver without a goroutine of the caller's.
+func TestHooks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var digits []rune
+		inactive := make(chan struct{})
+		p := newMemPair(t,
+			Config{RTCPInterval: -1, TelephoneEventPT: 101, InactivityTimeout: time.Second,
+				OnDTMF:     func(d Digit) { mu.Lock(); digits = append(digits, d.Digit); mu.Unlock() },
+				OnInactive: func() { close(inactive) }},
+			Config{RTCPInterval: -1, TelephoneEventPT: 101}, nil, nil)
+		require.NoError(t, p.b.SendDTMF(context.Background(), "7#", 60*time.Millisecond, 10))
+		time.Sleep(200 * time.Millisecond)
+		mu.Lock()
+		assert.Equal(t, "7#", string(digits))
+		mu.Unlock()
+		_, ok := p.a.PollDTMF()
+		assert.False(t, ok, "the hook replaces the queue")
+		require.NoError(t, p.b.Close())
+		<-inactive
 	})
 }

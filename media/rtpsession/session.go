@@ -166,7 +166,7 @@ func New(conn net.PacketConn, cfg Config) (*Session, error) {
 	if s.playout, err = newPlayout(&s.cfg, &s.stats.concealed, &s.stats.readOverruns); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	s.digits = newDigitQueue()
+	s.digits = newDigitQueue(st.OnDTMF)
 	s.readBuf = make([]int16, st.samplesPerFrame)
 	if s.dtmfIn, err = newDTMFIn(&s.cfg, s.digits); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
@@ -397,6 +397,9 @@ func (s *Session) checkInactive(now time.Time) {
 		s.inactiveDone = true
 		s.log.Info("rtpsession: no RTP received", "timeout", s.cfg.InactivityTimeout)
 		close(s.inactive)
+		if s.cfg.OnInactive != nil {
+			s.cfg.OnInactive()
+		}
 	}
 }
 

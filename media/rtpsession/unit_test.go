@@ -296,7 +296,7 @@ func TestClockPoolBalances(t *testing.T) {
 }
 
 func TestDigitQueueBounded(t *testing.T) {
-	q := newDigitQueue()
+	q := newDigitQueue(nil)
 	for range maxPendingDigits + 10 {
 		q.push(Digit{Digit: '1'})
 	}
