@@ -34,6 +34,9 @@ var footprintCalls = flag.Int("footprint", 0, "run TestFootprint with this many 
 //	go test -run TestFootprint -footprint 1000 -v .
 func TestFootprint(t *testing.T) {
 	n := *footprintCalls
+	if *footprintHeap != "" {
+		runtime.MemProfileRate = 1 // every allocation, so the steady-state diff is exact
+	}
 	if n == 0 {
 		n = 20 // a small run keeps the measurement code tested in the normal suite
 	}
@@ -115,11 +118,23 @@ func TestFootprint(t *testing.T) {
 		}
 		return sum
 	}
+	writeProfile := func(suffix string) {
+		if *footprintHeap == "" {
+			return
+		}
+		runtime.GC() // the allocation profile is as of the last collection
+		f, err := os.Create(*footprintHeap + suffix)
+		require.NoError(t, err)
+		require.NoError(t, pprof.Lookup("allocs").WriteTo(f, 0))
+		require.NoError(t, f.Close())
+	}
+	writeProfile(".allocs0")
 	p0 := pkts()
 	runtime.ReadMemStats(&m0)
 	time.Sleep(5 * time.Second)
 	runtime.ReadMemStats(&m1)
 	p1 := pkts()
+	writeProfile(".allocs1")
 
 	legsN := float64(2 * n)
 	t.Logf("calls: %d (%d legs); setup of all: %v = %.0f calls/s", n, 2*n, setup.Round(time.Millisecond), float64(n)/setup.Seconds())

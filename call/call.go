@@ -401,8 +401,11 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 		// is full, so a short queue costs nothing in throughput; it keeps a call's
 		// memory small and makes Clear (barge-in) drop little.
 		QueueDuration: 400 * time.Millisecond,
-		Clock:         c.cfg.Clock,
-		Logger:        c.log,
+		// 300 ms is as much jitter as a conversation tolerates; the buffer's memory is
+		// sized from it.
+		Jitter: rtpsession.JitterConfig{MaxDepth: 300 * time.Millisecond},
+		Clock:  c.cfg.Clock,
+		Logger: c.log,
 	}
 	if n.DTMFPayloadType > 0 {
 		cfg.TelephoneEventPT = uint8(n.DTMFPayloadType)
