@@ -94,6 +94,12 @@ type Config struct {
 	// OwnConns makes Close close Conn and RTCPConn. Sockets made by Listen are owned.
 	OwnConns bool
 
+	// SRTP, when set, secures the media with SRTP and SRTCP (RFC 3711) under the keys
+	// SDES negotiated (see the package documentation, "SRTP"): every packet sent is
+	// encrypted and authenticated, and every packet received must authenticate under
+	// the remote key or it is dropped (Stats.SRTPAuthFailures). Nil means plain RTP.
+	SRTP *SRTPConfig
+
 	// Jitter configures the receive jitter buffer. The zero value selects its defaults.
 	Jitter JitterConfig
 	// InactivityTimeout is how long without a received RTP packet before Inactive's
@@ -196,6 +202,11 @@ func (c Config) resolve() (settings, error) {
 		var seed [32]byte
 		_, _ = crand.Read(seed[:]) // crypto/rand.Read never fails (Go 1.24+).
 		s.Rand = rand.NewChaCha8(seed)
+	}
+	if c.SRTP != nil {
+		if err := c.SRTP.validate(); err != nil {
+			return s, err
+		}
 	}
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)

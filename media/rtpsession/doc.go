@@ -71,6 +71,44 @@
 // on Close a BYE. From the remote's reports it takes the round-trip time (RFC 3550
 // 6.4.1) and the remote's view of our stream. All of it is in [Session.Stats].
 //
+// # SRTP
+//
+// With Config.SRTP set (what SDES, RFC 4568, negotiated in SDP: a protection profile,
+// our master key and salt and the peer's) the session speaks SRTP and SRTCP (RFC
+// 3711, RFC 7714 for the GCM profiles), with github.com/pion/srtp doing the
+// cryptography. Every RTP packet is encrypted and authenticated in place in the
+// packet buffer just before it is written, and every RTCP compound packet after it
+// is marshalled. On receipt a datagram is authenticated and decrypted in place
+// before anything else looks at it: a packet that does not authenticate under the
+// remote key (a wrong key, tampering, plain RTP) is dropped and counted in
+// Stats.SRTPAuthFailures, and never latches a source address, so symmetric RTP
+// cannot be hijacked by a forged packet. A sliding window of 128 packets drops
+// replays (Stats.SRTPReplays). The SSRC is in clear and the cryptographic context
+// keeps state per SSRC, so the receiver bounds how many it tracks (8; on overflow it
+// keeps those that authenticated, with their rollover counters). [Session.SetSRTP]
+// rekeys after a renegotiation, keeping the context of a direction whose key did not
+// change. Stats.SRTP tells the profile in use.
+//
+// SDES keys travel in the SDP, in clear unless the signalling is encrypted: SRTP
+// keyed this way protects the media only as well as the signalling path (SIP over
+// TLS, and every proxy on the way) protects the SDP.
+//
+// Cost, per packet, protect and unprotect together, measured with
+//
+//	go test ./media/rtpsession -run '^$' -bench SRTPLink -benchtime=20000x -count=5
+//
+// (a frame through both ends' whole per-frame path; medians of 5 runs on the 2-core
+// test machine): no SRTP 536 ns and 0 allocations; AES_CM_128_HMAC_SHA1_80 1476 ns
+// and 4 allocations (56 B); AES_CM_128_HMAC_SHA1_32 1519 ns, 4 (56 B);
+// AEAD_AES_128_GCM 904 ns, 2 (32 B); AEAD_AES_256_GCM 925 ns, 2 (32 B). So SRTP adds
+// about 0.5 µs per packet and direction with the HMAC-SHA1 profiles and 0.2 µs with
+// GCM, against 6-7 µs of system calls per packet. The allocations are pion/srtp's
+// own (the HMAC-SHA1 tag and the rollover counter bytes escape to the heap, the GCM
+// nonce too); the session's side of the path (buffers, replay window, state)
+// allocates nothing, which TestSRTPPerFrameAllocs checks by comparing the path with
+// pion/srtp alone. pion's own replay detector allocates a closure per packet, so the
+// session brings its own.
+//
 // # Inactivity and hold
 //
 // [Session.Inactive] is closed when no RTP has arrived for Config.InactivityTimeout
@@ -149,13 +187,15 @@
 // # Allocation
 //
 // The per-frame paths allocate nothing in steady state (BenchmarkPacketize,
-// BenchmarkDepacketize, BenchmarkPacerTick, TestPerFrameZeroAllocs). RTCP reports,
+// BenchmarkDepacketize, BenchmarkPacerTick, TestPerFrameZeroAllocs); with SRTP,
+// only what pion/srtp allocates inside (see SRTP). RTCP reports,
 // every few seconds, use pion/rtcp's marshalling and do allocate.
 //
 // # Limitations
 //
-// No SRTP; no comfort noise (RFC 3389): idle time is sent as encoded silence; no
-// RTCP XR or reduced-size RTCP; no SSRC collision detection (our SSRC is random); a
-// remote BYE is reported in Stats but not otherwise signalled; one remote source per
-// session (no conferencing).
+// No DTLS-SRTP (keys come from SDES only), and no MKI on what we send; no comfort
+// noise (RFC 3389): idle time is sent as encoded silence; no RTCP XR or reduced-size
+// RTCP; no SSRC collision detection (our SSRC is random); a remote BYE is reported in
+// Stats but not otherwise signalled; one remote source per session (no
+// conferencing).
 package rtpsession

@@ -30,6 +30,15 @@ func (s *Session) handleDatagram(b []byte, ap netip.AddrPort, addr net.Addr, now
 		s.handleRTCP(b, ap, addr, now)
 		return
 	}
+	if sp := s.srtp.Load(); sp != nil {
+		// Authenticate before anything else: only a packet from the keyed peer may
+		// latch, count or play.
+		var res srtpResult
+		if b, res = sp.in.unprotectRTP(b); res != srtpOK {
+			s.countSRTPDrop(res)
+			return
+		}
+	}
 	pkt := &s.rxPkt.Packet
 	if err := pkt.Unmarshal(b); err != nil {
 		s.stats.droppedGarbage.Add(1)

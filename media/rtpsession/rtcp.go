@@ -100,6 +100,13 @@ func (s *Session) sendRTCP(pkts []rtcp.Packet) {
 		s.log.Debug("rtpsession: marshal RTCP", "err", err)
 		return
 	}
+	if sp := s.srtp.Load(); sp != nil {
+		if b, err = sp.out.protectRTCP(b); err != nil {
+			s.log.Debug("rtpsession: protect RTCP", "err", err)
+			s.stats.sendErrors.Add(1)
+			return
+		}
+	}
 	if _, err := conn.WriteTo(b, dst.addr); err != nil {
 		s.stats.sendErrors.Add(1)
 		return
@@ -112,6 +119,14 @@ func (s *Session) sendBye() { s.sendRTCP(s.buildReport(time.Now(), true)) }
 
 // handleRTCP processes one compound RTCP packet from src. Runs on a reader goroutine.
 func (s *Session) handleRTCP(b []byte, ap netip.AddrPort, addr net.Addr, now time.Time) {
+	if sp := s.srtp.Load(); sp != nil {
+		var res srtpResult
+		if b, res = sp.in.unprotectRTCP(b); res != srtpOK {
+			s.countSRTPDrop(res)
+			s.stats.rtcpDropped.Add(1)
+			return
+		}
+	}
 	pkts, err := rtcp.Unmarshal(b)
 	if err != nil {
 		s.stats.rtcpDropped.Add(1)

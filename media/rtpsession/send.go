@@ -220,7 +220,19 @@ func (s *Session) writeRTP(buf []byte, deadline time.Time) bool {
 	if p == nil {
 		return false
 	}
+	payload := len(buf) - 12
 	var err error
+	if sp := s.srtp.Load(); sp != nil {
+		// Encrypted in place: the tag fits in the room s.pkt keeps beyond any payload.
+		if buf, err = sp.out.protectRTP(buf); err != nil {
+			s.seq++
+			s.stats.sendErrors.Add(1)
+			return false
+		}
+		if cap(buf) > cap(s.pkt) {
+			s.pkt = buf[:0]
+		}
+	}
 	if s.udp != nil && p.ap.IsValid() {
 		_, err = s.udp.WriteToUDPAddrPort(buf, p.ap)
 	} else {
@@ -234,7 +246,7 @@ func (s *Session) writeRTP(buf []byte, deadline time.Time) bool {
 		return false
 	}
 	s.stats.packetsSent.Add(1)
-	s.stats.bytesSent.Add(uint64(len(buf) - 12))
+	s.stats.bytesSent.Add(uint64(payload))
 	s.lastSendAt = deadline
 	s.lastSendTS = s.ts // the media clock now, also during an event
 	return true

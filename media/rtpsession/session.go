@@ -68,6 +68,9 @@ type Session struct {
 	remote     atomic.Pointer[peer] // RTP destination
 	rtcpRemote atomic.Pointer[peer] // RTCP destination
 
+	srtp   atomic.Pointer[srtpState] // nil: plain RTP
+	srtpMu sync.Mutex                // serialises SetSRTP
+
 	// Send side; sendMu guards it. The clock's tick and the writers meet here.
 	sendMu     sync.Mutex
 	queue      sampleRing
@@ -178,6 +181,13 @@ func New(conn net.PacketConn, cfg Config) (*Session, error) {
 	}
 	if s.cfg.RTCPInterval > 0 {
 		s.rtcpNextDue = s.start.Add(s.rtcpInterval())
+	}
+	if st.SRTP != nil {
+		sp, err := newSRTPState(st.SRTP, nil)
+		if err != nil {
+			return nil, err
+		}
+		s.srtp.Store(sp)
 	}
 
 	s.clock = st.Clock

@@ -19,6 +19,7 @@ type counters struct {
 	readOverruns                           atomic.Uint64
 	rtcpSent, rtcpReceived, rtcpDropped    atomic.Uint64
 	dtmfSent, dtmfReceived, eventsReceived atomic.Uint64
+	srtpAuthFailures, srtpReplays          atomic.Uint64
 }
 
 // Stats is a snapshot of a session's counters. Packet counts are RTP packets, byte
@@ -89,6 +90,15 @@ type Stats struct {
 	RTCPSent, RTCPReceived, RTCPDropped uint64
 	// RemoteBye is set once the remote source sent an RTCP BYE.
 	RemoteBye bool
+
+	// SRTP is the SRTP protection profile in use, zero for plain RTP.
+	SRTP SRTPProfile
+	// SRTPAuthFailures counts received RTP and RTCP packets dropped because they did
+	// not authenticate under the remote key (a wrong key, tampering, plain RTP, or
+	// packets still in flight under an old key after SetSRTP); SRTPReplays counts
+	// packets dropped because one with the same index was already received, or it is
+	// older than the replay window of 128 packets.
+	SRTPAuthFailures, SRTPReplays uint64
 }
 
 // remoteReport is what the remote's last reception report said about our stream.
@@ -132,6 +142,9 @@ func (s *Session) Stats() Stats {
 		RTCPDropped:          c.rtcpDropped.Load(),
 		DTMFDropped:          s.digits.dropped.Load(),
 		QueueDepth:           s.QueueDepth(),
+		SRTP:                 s.SRTPProfile(),
+		SRTPAuthFailures:     c.srtpAuthFailures.Load(),
+		SRTPReplays:          c.srtpReplays.Load(),
 	}
 	s.rxMu.Lock()
 	if s.rxLatched {
