@@ -461,7 +461,8 @@ func TestWorkersDieWithTestProcess(t *testing.T) {
 	}
 	t.Parallel()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestWorkersDieWithTestProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	// The child is killed before its own cleanup can run: its temp dirs go under ours.
+	cmd.Env = append(os.Environ(), helperEnv+"=1", "TMPDIR="+t.TempDir())
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = cmd.Stdout
