@@ -62,6 +62,10 @@ func (s *Session) handleDatagram(b []byte, ap netip.AddrPort, addr net.Addr, now
 	s.stats.packetsReceived.Add(1)
 	s.stats.bytesReceived.Add(uint64(len(pkt.Payload)))
 
+	// Events share the stream's sequence space: they count as received for the loss
+	// statistics (RFC 3550 A.3) like audio, or every telephone-event packet would be
+	// reported lost. The DTMF receiver does its own duplicate handling.
+	verdict := s.rx.update(pkt.SequenceNumber)
 	if event {
 		s.stats.eventsReceived.Add(1)
 		n, err := s.dtmfIn.receive(pkt, now)
@@ -71,7 +75,7 @@ func (s *Session) handleDatagram(b []byte, ap netip.AddrPort, addr net.Addr, now
 		s.stats.dtmfReceived.Add(uint64(n))
 		return
 	}
-	switch s.rx.update(pkt.SequenceNumber) {
+	switch verdict {
 	case seqDuplicate:
 		return
 	case seqJump:
