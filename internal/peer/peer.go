@@ -1,10 +1,3 @@
-// Package peer starts real SIP peers (SIPp, baresip, Kamailio) as child processes for tests
-// and guarantees they go away: each process is killed by its own PID when the test ends,
-// whether it passed, failed or panicked, and its log is printed when the test failed.
-//
-// The drivers for the individual programs live in sub-packages (sipp, baresip, kamailio);
-// this package holds what they share: finding binaries, picking free loopback ports, and
-// running and reaping processes.
 package peer
 
 import (
