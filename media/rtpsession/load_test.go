@@ -27,6 +27,27 @@ var (
 	loadDuration = flag.Duration("load.duration", 10*time.Second, "duration of each load run")
 )
 
+// loadSizes are the session counts measured: 100 and 1000 with -load; without it a
+// short run with 10 sessions, so the measurement code stays exercised by the suite.
+func loadSizes() []int {
+	if *loadFlag {
+		return []int{100, 1000}
+	}
+	return []int{10}
+}
+
+// loadTime is how long each run lasts: -load.duration with -load, else 300 ms.
+func loadTime() time.Duration {
+	if *loadFlag {
+		return *loadDuration
+	}
+	return 300 * time.Millisecond
+}
+
+var (
+	_ = 0
+)
+
 // loadModes are the pacing arrangements compared: one Clock for all sessions, a
 // ClockPool (one Clock per CPU), and a Clock (goroutine) per session.
 var loadModes = []string{"shared", "sharded", "per-session"}
@@ -71,12 +92,21 @@ func cpuTime(t testing.TB) time.Duration {
 type timingConn struct {
 	*nullConn
 	ptime time.Duration
+	mu    sync.Mutex // the clock writes, the test resets and reads
 	last  time.Time
 	dev   []time.Duration
 	n     int
 }
 
+func (c *timingConn) reset() {
+	c.mu.Lock()
+	c.dev = c.dev[:0]
+	c.mu.Unlock()
+}
+
 func (c *timingConn) WriteTo(b []byte, a net.Addr) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	now := time.Now()
 	if !c.last.IsZero() && len(c.dev) < cap(c.dev) {
 		d := now.Sub(c.last) - c.ptime
@@ -102,11 +132,8 @@ func percentiles(d []time.Duration) (p50, p99, maxD time.Duration) {
 // writes) from one shared Clock, then from a Clock per session, and reports CPU per
 // session, goroutines and the jitter of the send times.
 func TestClockComparison(t *testing.T) {
-	if !*loadFlag {
-		t.Skip("load measurement: run with -load")
-	}
 	const ptime = 20 * time.Millisecond
-	for _, n := range []int{100, 1000} {
+	for _, n := range loadSizes() {
 		for _, mode := range loadModes {
 			t.Run(fmt.Sprintf("%s-%d", mode, n), func(t *testing.T) {
 				clockFor := clocks(t, mode)
@@ -114,7 +141,7 @@ func TestClockComparison(t *testing.T) {
 				sessions := make([]*Session, n)
 				for i := range n {
 					conns[i] = &timingConn{nullConn: newNullConn(), ptime: ptime,
-						dev: make([]time.Duration, 0, int(*loadDuration/ptime)+100)}
+						dev: make([]time.Duration, 0, int(loadTime()/ptime)+100)}
 					s, err := New(conns[i], Config{Codec: media.PCMU(), Clock: clockFor(i), RTCPInterval: -1,
 						RemoteAddr: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9}, OwnConns: true})
 					require.NoError(t, err)
@@ -122,12 +149,12 @@ func TestClockComparison(t *testing.T) {
 				}
 				time.Sleep(500 * time.Millisecond) // settle
 				for _, c := range conns {
-					c.dev = c.dev[:0]
+					c.reset()
 				}
 				runtime.GC()
 				g := runtime.NumGoroutine()
 				cpu0, wall0 := cpuTime(t), time.Now()
-				time.Sleep(*loadDuration)
+				time.Sleep(loadTime())
 				cpu, wall := cpuTime(t)-cpu0, time.Since(wall0)
 				for _, s := range sessions {
 					require.NoError(t, s.Close())
@@ -150,10 +177,7 @@ func TestClockComparison(t *testing.T) {
 // UDP on 127.0.0.1 and reports process CPU per session, packets per second and
 // goroutines per session, with a shared Clock and with a Clock per session.
 func TestLoad(t *testing.T) {
-	if !*loadFlag {
-		t.Skip("load measurement: run with -load")
-	}
-	for _, n := range []int{100, 1000} {
+	for _, n := range loadSizes() {
 		for _, mode := range loadModes {
 			t.Run(fmt.Sprintf("%s-%d", mode, n), func(t *testing.T) {
 				clockFor := clocks(t, mode)
@@ -212,7 +236,7 @@ func TestLoad(t *testing.T) {
 				}
 				s0, r0, l0, c0 := sum()
 				cpu0, wall0 := cpuTime(t), time.Now()
-				time.Sleep(*loadDuration)
+				time.Sleep(loadTime())
 				cpu, wall := cpuTime(t)-cpu0, time.Since(wall0)
 				s1, r1, l1, c1 := sum()
 				var ms1 runtime.MemStats

@@ -36,7 +36,7 @@ func readPcap(t *testing.T, name string) []pcapRecord {
 	t.Helper()
 	b, err := os.ReadFile(sippPcapDir + "/" + name)
 	if os.IsNotExist(err) {
-		t.Skipf("%s not installed (Debian package sip-tester, installed by make test)", name)
+		t.Fatalf("%s not installed: install the Debian package sip-tester (make test does)", name)
 	}
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(b), 24)
