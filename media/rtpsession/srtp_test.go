@@ -483,10 +483,9 @@ func pionAllocs(t *testing.T, p SRTPProfile) float64 {
 	require.NoError(t, err)
 	pkt := make([]byte, 172, 300)
 	var hdr rtp.Header
-	seq := uint16(0)
+	h := &rtp.Header{Version: 2, SSRC: 1}
 	return testing.AllocsPerRun(200, func() {
-		seq++
-		h := rtp.Header{Version: 2, SSRC: 1, SequenceNumber: seq}
+		h.SequenceNumber++
 		_, _ = h.MarshalTo(pkt)
 		out, err := enc.EncryptRTP(pkt[:0], pkt[:172], &hdr)
 		if err == nil {
@@ -500,7 +499,8 @@ func pionAllocs(t *testing.T, p SRTPProfile) float64 {
 
 // TestSRTPPerFrameAllocs pins the per-frame budget with SRTP: our side of the path
 // (buffers, replay detection, state) allocates nothing, so a frame through both ends
-// costs exactly what pion/srtp allocates by itself, and nothing at all without SRTP.
+// costs no more than what pion/srtp allocates by itself, and nothing at all without
+// SRTP.
 func TestSRTPPerFrameAllocs(t *testing.T) {
 	for _, p := range append([]SRTPProfile{0}, allProfiles...) {
 		l := newSRTPLink(t, p)
@@ -512,7 +512,11 @@ func TestSRTPPerFrameAllocs(t *testing.T) {
 		if p != 0 {
 			floor = pionAllocs(t, p)
 		}
-		assert.Equal(t, floor, got, "%v: allocations per frame (pion/srtp alone: %v)", p, floor)
+		slack := 0.0
+		if raceEnabled && p != 0 {
+			slack = 1 // the race detector's sync.Pool drops: see raceEnabled
+		}
+		assert.LessOrEqual(t, got, floor+slack, "%v: allocations per frame (pion/srtp alone: %v)", p, floor)
 		t.Logf("profile %q: %v allocations per frame, all of them inside pion/srtp", p, got)
 		assert.Zero(t, l.b.Stats().SRTPAuthFailures)
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package rtpsession
+
+const raceEnabled = false
