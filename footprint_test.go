@@ -171,3 +171,39 @@ func rssBytes() uint64 {
 	}
 	return 0
 }
+
+// BenchmarkCallSetup measures a whole call between two Switchboards: INVITE, 100, 200
+// with SDP, ACK, media started on both legs, then BYE and 200; reported as calls/s.
+//
+//	go test -run '^$' -bench CallSetup -benchtime 2000x .
+func BenchmarkCallSetup(b *testing.B) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg := switchboard.Config{Logger: quiet, MediaTimeout: -1, SessionExpires: -1, Codecs: media.CodecSet{media.PCMU()}}
+	acfg := cfg
+	acfg.RTPPorts = rtpsession.PortRange{Min: 20000, Max: 29999}
+	acfg.Handler = answer
+	bcfg := cfg
+	bcfg.RTPPorts = rtpsession.PortRange{Min: 40000, Max: 49999}
+	a, err := switchboard.New(acfg)
+	require.NoError(b, err)
+	require.NoError(b, a.Start(listen(b)))
+	defer a.Close()
+	c, err := switchboard.New(bcfg)
+	require.NoError(b, err)
+	require.NoError(b, c.Start(listen(b)))
+	defer c.Close()
+	ctx := context.Background()
+	b.ResetTimer()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			cl, err := c.Dial(ctx, a.URI("bench"), call.DialOptions{})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_ = cl.Hangup(ctx)
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}

@@ -168,7 +168,7 @@ Content-Length: 0
 	assert.GreaterOrEqual(t, time.Since(began), time.Second)
 }
 
-func listen(t *testing.T) net.PacketConn {
+func listen(t testing.TB) net.PacketConn {
 	t.Helper()
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
