@@ -89,6 +89,14 @@ type Config struct {
 	// MinSE is the shortest session interval we accept (RFC 4028 Min-SE); shorter
 	// requests get 422. Zero means 90 s, the RFC's floor (tests use less).
 	MinSE time.Duration
+	// SRTP secures media with SRTP keyed by SDES (RFC 4568): SRTPOff (the zero value)
+	// is plain RTP; SRTPOffer offers RTP/SAVP with fresh keys for each call and
+	// accepts plain answers, and either kind of offer; SRTPRequire accepts only
+	// secure media: inbound offers without it get 488, and Dial fails on a plain
+	// answer. SDES keys travel in the SDP, so they protect the media only as far as
+	// the signalling is protected: use SIP over TLS (every call that keys SRTP over
+	// UDP or TCP logs a warning), and trust every proxy on the way.
+	SRTP sip.SRTPMode
 	// Logger receives call logs. Nil means slog.Default().
 	Logger *slog.Logger
 	// OnEvent, if set, sees every event of every call as it happens, before the call's
@@ -376,7 +384,13 @@ func (c *Call) allocMedia() error {
 	sid := binary.BigEndian.Uint64(idb[:]) >> 2
 	c.local = sip.LocalMedia{
 		Addr: c.cfg.AdvertiseAddr, Port: port, Codecs: c.cfg.Codecs,
-		SessionID: sid, Version: sid,
+		SessionID: sid, Version: sid, SRTP: c.cfg.SRTP,
+	}
+	if c.cfg.SRTP != sip.SRTPOff {
+		// Fresh keys for every call, one per suite we offer or accept.
+		if c.local.Crypto, err = sip.NewCrypto(nil, sip.DefaultCryptoSuites()...); err != nil {
+			return fmt.Errorf("call: media: %w", err)
+		}
 	}
 	return nil
 }
@@ -385,10 +399,42 @@ func (c *Call) allocMedia() error {
 func (c *Call) startMedia(n sip.Negotiated) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var srtpCfg *rtpsession.SRTPConfig
+	if p := n.SRTP; p != nil {
+		profile, err := rtpsession.ParseSRTPProfile(string(p.Suite))
+		if err != nil {
+			return fmt.Errorf("call: media: %w", err)
+		}
+		srtpCfg = &rtpsession.SRTPConfig{
+			Profile: profile, LocalKey: p.LocalKey, LocalSalt: p.LocalSalt,
+			RemoteKey: p.RemoteKey, RemoteSalt: p.RemoteSalt, RemoteMKI: p.RemoteMKI,
+		}
+		if c.sess == nil && c.Transport() != "TLS" {
+			c.log.Warn("SRTP keys were exchanged over unencrypted signalling: the media is only as private as the SIP path",
+				"transport", c.Transport(), "suite", string(p.Suite))
+		}
+	}
+	if c.sess == nil {
+		// Later offers (hold, refresh) keep what this negotiation settled: the key in
+		// use when secure, plain RTP when an SRTPOffer call fell back to it. Once
+		// secure, a call stays secure: offers of plain RTP are refused from then on.
+		switch {
+		case n.SRTP != nil:
+			c.local.SRTP = sip.SRTPRequire
+			c.local.Crypto = []sip.Crypto{{Tag: n.SRTP.Tag, Suite: n.SRTP.Suite, Key: n.SRTP.LocalKey, Salt: n.SRTP.LocalSalt}}
+		case c.local.SRTP == sip.SRTPOffer:
+			c.local.SRTP, c.local.Crypto = sip.SRTPOff, nil
+		}
+	}
 	c.neg = n
 	if c.sess != nil {
 		c.sess.SetRemoteAddr(net.UDPAddrFromAddrPort(n.Remote), net.UDPAddrFromAddrPort(n.RemoteRTCP))
 		c.applyDirection(c.sess, n)
+		// A renegotiation may have changed keys (a peer's new key in a re-INVITE);
+		// unchanged keys keep their contexts.
+		if err := c.sess.SetSRTP(srtpCfg); err != nil {
+			return fmt.Errorf("call: media: %w", err)
+		}
 		return nil
 	}
 	cfg := rtpsession.Config{
@@ -400,12 +446,16 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 		// Verbs push audio faster than real time and WriteFrame blocks while the queue
 		// is full, so a short queue costs nothing in throughput; it keeps a call's
 		// memory small and makes Clear (barge-in) drop little.
-		QueueDuration: 400 * time.Millisecond,
+		QueueDuration: 240 * time.Millisecond,
+		// Decoded frames wait this many ptimes for the application (or recorder, STT)
+		// to read them; a consumer that keeps up needs one or two.
+		ReadBuffer: 8,
 		// 300 ms is as much jitter as a conversation tolerates; the buffer's memory is
 		// sized from it.
 		Jitter: rtpsession.JitterConfig{MaxDepth: 300 * time.Millisecond},
 		Clock:  c.cfg.Clock,
 		Logger: c.log,
+		SRTP:   srtpCfg,
 	}
 	if n.DTMFPayloadType > 0 {
 		cfg.TelephoneEventPT = uint8(n.DTMFPayloadType)
