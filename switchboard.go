@@ -54,6 +54,13 @@ type Config struct {
 	SessionExpires time.Duration
 	// MinSE is the shortest session interval accepted. Zero means 90 s.
 	MinSE time.Duration
+	// SRTP secures call media with SRTP keyed by SDES (see call.Config.SRTP):
+	// sip.SRTPOff (the zero value) is plain RTP, sip.SRTPOffer prefers SRTP and falls
+	// back to plain RTP, sip.SRTPRequire accepts only SRTP (488 for inbound offers
+	// without it; Dial fails on a plain answer). The keys travel in the SDP: serve and
+	// dial SIP over TLS (TLSAddr, StartTLS, ";transport=tls" targets), or they are
+	// readable on the wire, and a warning is logged for each such call.
+	SRTP sip.SRTPMode
 	// OnEvent, if set, sees every event of every call (inbound and outbound) as it
 	// happens: the Switchboard-wide event stream, for logging and metrics. It runs on
 	// the call's event goroutine and must not block for long.
@@ -268,6 +275,7 @@ func (s *Switchboard) callConfig() call.Config {
 		Codecs: s.cfg.Codecs, RTPPorts: s.cfg.RTPPorts, Clock: s.clocks.Clock(),
 		MediaTimeout: s.cfg.MediaTimeout, Logger: s.log,
 		SessionExpires: s.cfg.SessionExpires, MinSE: s.cfg.MinSE, OnEvent: s.cfg.OnEvent,
+		SRTP: s.cfg.SRTP,
 	}
 	if a := s.Addr(); a != nil {
 		if ua, ok := a.(*net.UDPAddr); ok {
