@@ -314,6 +314,9 @@ func (k *kit) closeWhileStreaming(t *testing.T, r stt.Recognizer) {
 	go func() {
 		for {
 			for _, f := range k.frames {
+				// About 20 times real time: fast, but the backlog Close has to
+				// finish stays small.
+				time.Sleep(time.Millisecond)
 				if err := write(s, f); err != nil {
 					werr <- err
 					return
