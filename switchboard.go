@@ -326,17 +326,13 @@ func (s *Switchboard) serveInvite(d *sip.ServerDialog) {
 	if h == nil {
 		h = call.HandlerFunc(func(context.Context, *call.Call) error { return nil })
 	}
-	var c *call.Call
-	tracked := call.HandlerFunc(func(ctx context.Context, cc *call.Call) error {
-		c = cc
-		s.track(cc)
-		return h.ServeCall(ctx, cc)
-	})
-	c2 := call.Serve(d, s.callConfig(), tracked)
-	if c == nil {
-		c = c2
+	// The handler runs for every INVITE; tracking starts as it does, so Close can hang
+	// up calls whose handler is running.
+	tracked := call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
 		s.track(c)
-	}
+		return h.ServeCall(ctx, c)
+	})
+	c := call.Serve(d, s.callConfig(), tracked)
 	// Wait for the call's goroutines (event delivery ends at most EventGrace later).
 	_ = c.Wait(context.Background())
 	s.untrack(c)
@@ -363,10 +359,12 @@ func (s *Switchboard) Dial(ctx context.Context, target string, opts call.DialOpt
 		return nil, err
 	}
 	s.track(c)
-	go func() {
+	// No goroutine while the call lives: one starts when it ends, to wait for the
+	// call's own goroutines before Close may return.
+	context.AfterFunc(c.Context(), func() {
 		_ = c.Wait(context.Background())
 		s.untrack(c)
-	}()
+	})
 	return c, nil
 }
 
