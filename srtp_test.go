@@ -5,9 +5,14 @@ package switchboard_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
+	"encoding/pem"
+	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +27,8 @@ import (
 
 	"github.com/switchboard-go/switchboard"
 	"github.com/switchboard-go/switchboard/call"
+	"github.com/switchboard-go/switchboard/internal/audiotest"
+	"github.com/switchboard-go/switchboard/internal/peer/baresip"
 	"github.com/switchboard-go/switchboard/internal/peer/sipp"
 	"github.com/switchboard-go/switchboard/media"
 	"github.com/switchboard-go/switchboard/media/rtpsession"
@@ -425,4 +432,170 @@ func TestSRTPDialPlainAnswer(t *testing.T) {
 			assert.Equal(t, 1, st.Successful, "SIPp got its ACK and BYE")
 		})
 	}
+}
+
+// baresipTLS returns the baresip options for SIP over TLS with mandatory SDES-SRTP:
+// module srtp.so, the account's mediaenc=srtp-mand, our self-signed certificate as
+// its CA (sip_cafile) and, for calls to it, as its own certificate and key
+// (sip_certificate: baresip's TLS listener on SIPPort+1 serves it).
+func baresipTLS(t *testing.T, cert tls.Certificate) baresip.Options {
+	t.Helper()
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Leaf.Raw}), 0o644))
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	require.NoError(t, err)
+	certFile := filepath.Join(dir, "cert.pem")
+	require.NoError(t, os.WriteFile(certFile, append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Leaf.Raw}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})...), 0o600))
+	return baresip.Options{
+		Codecs:        []baresip.Codec{baresip.PCMU},
+		ExtraConfig:   []string{"module srtp.so", "sip_cafile " + caFile, "sip_certificate " + certFile},
+		AccountParams: []string{"mediaenc=srtp-mand"},
+	}
+}
+
+// checkBaresipSRTP checks our side of an SRTP call with baresip. baresip 1.0.0 opens
+// its RTCP path with an RTCP APP packet ("PING") sent in clear, 16 bytes without the
+// SRTCP trailer: SRTCP authentication drops it, so RTCP may show one failure; every
+// RTP packet must authenticate.
+func checkBaresipSRTP(t *testing.T, n sip.Negotiated, st rtpsession.Stats) {
+	t.Helper()
+	require.NotNil(t, n.SRTP, "RTP/SAVP negotiated with baresip")
+	t.Logf("negotiated with baresip: %s, %s; received %d RTP, %d RTCP (%d dropped), %d authentication failures",
+		n.SRTP, n.Codec.Name(), st.PacketsReceived, st.RTCPReceived, st.RTCPDropped, st.SRTPAuthFailures)
+	assert.Equal(t, rtpsession.SRTPAESCM128HMACSHA1_80, st.SRTP)
+	assert.LessOrEqual(t, st.SRTPAuthFailures, st.RTCPDropped, "only RTCP may fail authentication")
+	assert.LessOrEqual(t, st.SRTPAuthFailures, uint64(1))
+	assert.Zero(t, st.SRTPReplays)
+	assert.Zero(t, st.Lost)
+	assert.Greater(t, st.PacketsReceived, uint64(50))
+}
+
+// baresip calls a Switchboard that serves SIP over TLS and requires SRTP: baresip
+// offers RTP/SAVP with its SDES key over TLS, we answer with ours, and the tones go
+// both ways through SRTP.
+func TestBaresipSRTPOverTLS(t *testing.T) {
+	cert, pool := selfSigned(t)
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12}
+	logs := newLogRecorder()
+	type result struct {
+		neg       sip.Negotiated
+		transport string
+		stats     rtpsession.Stats
+		heard     []int16
+		rate      int
+	}
+	got := make(chan result, 1)
+	_, tlsAddr := startStream(t, switchboard.Config{TLSConfig: tlsCfg, SRTP: sip.SRTPRequire, MediaTimeout: -1,
+		Logger: slog.New(logs),
+		Handler: call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
+			if err := c.Answer(ctx, call.AnswerOptions{}); err != nil {
+				return err
+			}
+			go playTone(t, c, 1000, 1500*time.Millisecond)
+			heard, rate := record(t, c, 2500*time.Millisecond)
+			s, err := c.Media()
+			if err != nil {
+				return err
+			}
+			got <- result{neg: c.Negotiated(), transport: c.Transport(), stats: s.Stats(), heard: heard, rate: rate}
+			<-ctx.Done()
+			return nil
+		})}, "tls")
+
+	opts := baresipTLS(t, cert)
+	opts.Audio, opts.Pad, opts.HangupAfter = audiotest.Sine(8000, 600, 1500*time.Millisecond, -9), 10*time.Second, 4*time.Second
+	ua := baresip.Start(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, ua.Dial(ctx, "sip:ivr@"+tlsAddr+";transport=tls"))
+	_, err := ua.WaitEvent(ctx, baresip.EventCallEstablished)
+	require.NoError(t, err)
+	var r result
+	select {
+	case r = <-got:
+	case <-ctx.Done():
+		t.Fatal("handler did not finish")
+	}
+	assert.Equal(t, "TLS", r.transport)
+	checkBaresipSRTP(t, r.neg, r.stats)
+	checkTone(t, "we heard baresip over SRTP", r.heard, r.rate, 600)
+	_, err = ua.WaitEvent(ctx, baresip.EventCallClosed)
+	require.NoError(t, err)
+	rec, recRate, err := ua.ReceivedAudio(ctx)
+	require.NoError(t, err)
+	checkTone(t, "baresip heard us over SRTP", rec, recRate, 1000)
+	assert.Zero(t, logs.count(insecureKeysWarning))
+}
+
+// A Switchboard that requires SRTP calls baresip over TLS (baresip answers on its TLS
+// port with our certificate): baresip takes a suite from our offer of three, and the
+// tones go both ways.
+func TestSwitchboardCallsBaresipSRTPOverTLS(t *testing.T) {
+	cert, pool := selfSigned(t)
+	tlsCfg := &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12}
+	sb, _ := startStream(t, switchboard.Config{TLSConfig: tlsCfg, SRTP: sip.SRTPRequire, MediaTimeout: -1}, "tls")
+	opts := baresipTLS(t, cert)
+	opts.Audio, opts.Pad = audiotest.Sine(8000, 600, 1500*time.Millisecond, -9), 10*time.Second
+	ua := baresip.Start(t, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := sb.Dial(ctx, fmt.Sprintf("sip:%s@127.0.0.1:%d;transport=tls", "baresip", ua.SIPPort()+1), call.DialOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "TLS", c.Transport())
+	go playTone(t, c, 1000, 1500*time.Millisecond)
+	heard, rate := record(t, c, 2500*time.Millisecond)
+	s, err := c.Media()
+	require.NoError(t, err)
+	checkBaresipSRTP(t, c.Negotiated(), s.Stats())
+	checkTone(t, "we heard baresip over SRTP", heard, rate, 600)
+	require.NoError(t, c.Hangup(ctx))
+	_, err = ua.WaitEvent(ctx, baresip.EventCallClosed)
+	require.NoError(t, err)
+	rec, recRate, err := ua.ReceivedAudio(ctx)
+	require.NoError(t, err)
+	checkTone(t, "baresip heard us over SRTP", rec, recRate, 1000)
+}
+
+// Hold and unhold on an SRTP call: the re-INVITEs offer and answer the keys already in
+// use (one a=crypto each way), so both sessions keep their SRTP contexts, and audio
+// after the unhold still authenticates.
+func TestSRTPHoldKeepsKeys(t *testing.T) {
+	callee := make(chan *call.Call, 1)
+	a := startUDP(t, sip.SRTPRequire, call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
+		if err := c.Answer(ctx, call.AnswerOptions{}); err != nil {
+			return err
+		}
+		callee <- c
+		<-ctx.Done()
+		return nil
+	}), slog.New(slog.DiscardHandler))
+	b := startUDP(t, sip.SRTPOffer, nil, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := b.Dial(ctx, a.URI("x"), call.DialOptions{})
+	require.NoError(t, err)
+	held := <-callee
+	before, after := c.Negotiated().SRTP, held.Negotiated().SRTP
+	require.NotNil(t, before)
+
+	require.NoError(t, c.Hold(ctx))
+	require.NoError(t, c.Unhold(ctx))
+	n, hn := c.Negotiated(), held.Negotiated()
+	require.NotNil(t, n.SRTP, "still secure after the re-INVITEs")
+	assert.Equal(t, before.LocalKey, n.SRTP.LocalKey)
+	assert.Equal(t, before.RemoteKey, n.SRTP.RemoteKey)
+	assert.Equal(t, after.LocalKey, hn.SRTP.LocalKey)
+	assert.Equal(t, sip.SendRecv, n.Direction)
+
+	go playTone(t, held, 1000, 600*time.Millisecond)
+	heard, rate := record(t, c, 700*time.Millisecond)
+	checkTone(t, "after unhold, over SRTP", heard, rate, 1000)
+	for _, x := range []*call.Call{c, held} {
+		s, err := x.Media()
+		require.NoError(t, err)
+		assert.Zero(t, s.Stats().SRTPAuthFailures+s.Stats().SRTPReplays)
+	}
+	require.NoError(t, c.Hangup(ctx))
 }

@@ -168,6 +168,7 @@ func FuzzAnswer(f *testing.F) {
 	f.Add([]byte(sippOffer))
 	f.Add([]byte(baresipOffer))
 	f.Add([]byte(baresipSRTPOffer))
+	f.Add([]byte(multiSuiteOffer))
 	f.Add([]byte(sippOffer + crlf(`
 m=audio 6002 RTP/SAVP 0
 a=crypto:7 AEAD_AES_128_GCM inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw==|2^31|1:1 WSH=64
@@ -210,16 +211,35 @@ a=crypto:7 AEAD_AES_128_GCM inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw==|2^31
 // baresip 1.0.0's offer with mediaenc=srtp-mand (its srtp module), as it sends it.
 var baresipSRTPOffer = crlf(`
 v=0
+o=- 3413503431 1461844437 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+a=tool:baresip 1.0.0
+m=audio 30170 RTP/SAVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=sendrecv
+a=label:1
+a=rtcp-rsize
+a=ssrc:3865136508 cname:sip:baresip@127.0.0.1:21138
+a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:h8OS/kDx4cAnUbRx1On3Q2um1znGNf6fjHVCvloE
+a=minptime:20
+a=ptime:20
+`)
+
+// An offer of several suites, the 32-bit tag first.
+var multiSuiteOffer = crlf(`
+v=0
 o=- 3416131313 1290397839 IN IP4 127.0.0.1
 s=-
 c=IN IP4 127.0.0.1
 t=0 0
 m=audio 30012 RTP/SAVP 0 101
-b=AS:80
 a=rtpmap:0 PCMU/8000
 a=rtpmap:101 telephone-event/8000
 a=fmtp:101 0-15
-a=rtcp-rsize
 a=sendrecv
 a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:QlC6ZrTCALhSdt4I6M/m0bGXqY2Ic9FqJd8oA/XR
 a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:7eHI3TzLKIRdn4tqFeuhIJWTkuxAaX4BWhQcttuS
@@ -432,9 +452,16 @@ func TestSRTPSuiteSelection(t *testing.T) {
 	_, _, _, _, err, _ = negotiate(t, SRTPOffer, SRTPRequire, []CryptoSuite{AESCM128HMACSHA1_32}, []CryptoSuite{AEADAES256GCM})
 	assert.ErrorIs(t, err, ErrNotAcceptable)
 
-	// baresip's offer lists the 32-bit tag first: that is what we take.
+	// baresip's offer: one suite.
 	lm := LocalMedia{Addr: loop, Port: 4000, Codecs: media.CodecSet{media.PCMU()}, SRTP: SRTPRequire, Crypto: mustCrypto(t, DefaultCryptoSuites()...)}
 	answer, n, err := Answer([]byte(baresipSRTPOffer), lm)
+	require.NoError(t, err)
+	assert.Equal(t, AESCM128HMACSHA1_80, n.SRTP.Suite)
+	assert.Contains(t, string(answer), "m=audio 4000 RTP/SAVP 0 101\r\n")
+	assert.Contains(t, string(answer), "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:")
+
+	// An offer listing the 32-bit tag first: that is what we take.
+	answer, n, err = Answer([]byte(multiSuiteOffer), lm)
 	require.NoError(t, err)
 	assert.Equal(t, AESCM128HMACSHA1_32, n.SRTP.Suite)
 	assert.Equal(t, 1, n.SRTP.Tag)
@@ -446,7 +473,7 @@ func TestSRTPSuiteSelection(t *testing.T) {
 	assert.Contains(t, string(answer), "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:")
 
 	// Unknown and unusable attributes before a good one are skipped.
-	offer := strings.Replace(baresipSRTPOffer, "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:",
+	offer := strings.Replace(multiSuiteOffer, "a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:",
 		"a=crypto:9 F8_128_HMAC_SHA1_80 inline:QlC6ZrTCALhSdt4I6M/m0bGXqY2Ic9FqJd8oA/XR\r\n"+
 			"a=crypto:8 AES_CM_128_HMAC_SHA1_80 inline:QlC6ZrTCALhSdt4I6M/m0bGXqY2Ic9FqJd8oA/XR KDR=5\r\n"+
 			"a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:short\r\n"+
@@ -459,7 +486,7 @@ func TestSRTPSuiteSelection(t *testing.T) {
 // Streams an answerer cannot secure, and answers an offerer cannot accept.
 func TestSRTPRejections(t *testing.T) {
 	lm := LocalMedia{Addr: loop, Port: 4000, Codecs: media.CodecSet{media.PCMU()}, SRTP: SRTPRequire, Crypto: mustCrypto(t, DefaultCryptoSuites()...)}
-	noCrypto := strings.NewReplacer("a=crypto:1", "a=x-1", "a=crypto:2", "a=x-2", "a=crypto:3", "a=x-3", "a=crypto:4", "a=x-4").Replace(baresipSRTPOffer)
+	noCrypto := strings.NewReplacer("a=crypto:1", "a=x-1", "a=crypto:2", "a=x-2", "a=crypto:3", "a=x-3", "a=crypto:4", "a=x-4").Replace(multiSuiteOffer)
 	_, _, err := Answer([]byte(noCrypto), lm)
 	assert.ErrorIs(t, err, ErrNotAcceptable, "RTP/SAVP without a=crypto")
 	assert.NotErrorIs(t, err, ErrBadSDP)
