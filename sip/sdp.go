@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/bits"
 	"net/netip"
 	"strconv"
@@ -744,6 +745,9 @@ func (c Crypto) String() string {
 	return fmt.Sprintf("%d %s inline:<%d-byte key>", c.Tag, c.Suite, len(c.Key)+len(c.Salt))
 }
 
+// LogValue logs the attribute as String does, without its key.
+func (c Crypto) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
 func (c Crypto) check() error {
 	if c.Tag < 1 || c.Tag > 999999999 {
 		return fmt.Errorf("%w: a=crypto tag %d", ErrBadSDP, c.Tag)
@@ -957,6 +961,9 @@ func (p *SRTPParams) String() string {
 	}
 	return fmt.Sprintf("%s (tag %d)", p.Suite, p.Tag)
 }
+
+// LogValue logs the parameters as String does, without the keys.
+func (p *SRTPParams) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
 // checkCrypto validates our keys.
 func (lm LocalMedia) checkCrypto() error {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"testing"
@@ -635,4 +636,19 @@ func ExampleParseCrypto() {
 	// Output:
 	// 1 AES_CM_128_HMAC_SHA1_80 16 14 true
 	// 1 AES_CM_128_HMAC_SHA1_80 inline:<30-byte key>
+}
+
+// Keys stay out of logs: SRTPParams and Crypto log as their description.
+func TestSRTPKeysNotLogged(t *testing.T) {
+	_, ansN, _, _, err, _ := negotiate(t, SRTPOffer, SRTPOffer, nil, nil)
+	require.NoError(t, err)
+	keys := mustCrypto(t, AESCM128HMACSHA1_80)
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	log.Info("negotiated", "srtp", ansN.SRTP, "offer", keys[0])
+	assert.Contains(t, buf.String(), `"srtp":"AES_CM_128_HMAC_SHA1_80 (tag 1)"`)
+	assert.Contains(t, buf.String(), `"offer":"1 AES_CM_128_HMAC_SHA1_80 inline:<30-byte key>"`)
+	for _, k := range [][]byte{ansN.SRTP.LocalKey, ansN.SRTP.RemoteKey, keys[0].Key} {
+		assert.NotContains(t, buf.String(), base64.StdEncoding.EncodeToString(k)[:8])
+	}
 }

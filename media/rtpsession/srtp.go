@@ -279,7 +279,10 @@ func (in *srtpIn) source(ssrc uint32) int {
 func (in *srtpIn) rebuild() {
 	ctx, err := in.newContext()
 	if err != nil {
-		return // cannot happen: the same parameters made the first context
+		// Cannot happen (the same parameters made the first context); forget the
+		// table rather than index past it.
+		in.nsrcs = 0
+		return
 	}
 	keep := 0
 	for _, s := range in.srcs[:in.nsrcs] {

@@ -94,8 +94,9 @@ type Stats struct {
 	// SRTP is the SRTP protection profile in use, zero for plain RTP.
 	SRTP SRTPProfile
 	// SRTPAuthFailures counts received RTP and RTCP packets dropped because they did
-	// not authenticate under the remote key (a wrong key, tampering, plain RTP, or
-	// packets still in flight under an old key after SetSRTP); SRTPReplays counts
+	// not authenticate under the remote key (a wrong key, tampering, plain RTP or
+	// RTCP, or packets still in flight under an old key after SetSRTP; RTCP ones are
+	// also in RTCPDropped); SRTPReplays counts
 	// packets dropped because one with the same index was already received, or it is
 	// older than the replay window of 128 packets.
 	SRTPAuthFailures, SRTPReplays uint64
