@@ -25,13 +25,14 @@ func startWith(t *testing.T, cfg switchboard.Config) *switchboard.Switchboard {
 	return sb
 }
 
-var answer = call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
+// answer answers and holds the call until it ends.
+var answer call.HandlerFunc = func(ctx context.Context, c *call.Call) error {
 	if err := c.Answer(ctx, call.AnswerOptions{}); err != nil {
 		return err
 	}
 	<-ctx.Done()
 	return nil
-})
+}
 
 // Digest authentication of inbound INVITEs: no credentials → 401 (Dial reports it),
 // wrong password → 403, right one → answered.
@@ -58,7 +59,7 @@ func TestInboundDigestAuth(t *testing.T) {
 
 	c, err := b.Dial(ctx, a.URI("x"), call.DialOptions{Username: "carol", Password: "hunter2"})
 	require.NoError(t, err)
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 }
 
 // Source network restriction: callers outside the allowed prefixes get 403.
@@ -79,7 +80,7 @@ func TestInboundAllowedNetworks(t *testing.T) {
 	assert.Equal(t, call.OutcomeRejected, de.Outcome)
 	c, err := b.Dial(ctx, open.URI("x"), call.DialOptions{})
 	require.NoError(t, err)
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 }
 
 // The Switchboard-wide hook sees both legs' events, in order, even when nobody reads
@@ -98,7 +99,7 @@ func TestSwitchboardEventHook(t *testing.T) {
 	defer cancel()
 	c, err := b.Dial(ctx, a.URI("x"), call.DialOptions{})
 	require.NoError(t, err)
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 	want := []string{"call.initiated", "call.answered", "call.hangup"}
 	require.Eventually(t, func() bool {
 		mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-go/switchboard/internal/audiotest"
 	"github.com/switchboard-go/switchboard/internal/peer/baresip"
 	"github.com/switchboard-go/switchboard/media"
+	"github.com/switchboard-go/switchboard/sip"
 )
 
 // playTone writes d of a sine into the call's playout queue.
@@ -149,7 +150,7 @@ func TestSwitchboardCallsBaresip(t *testing.T) {
 	heard, rate := record(t, c, 2500*time.Millisecond)
 	require.NoError(t, c.SendDTMF(ctx, "7*", 100*time.Millisecond))
 	time.Sleep(300 * time.Millisecond)
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 	_, err = ua.WaitEvent(ctx, baresip.EventCallClosed)
 	require.NoError(t, err)
 	checkTone(t, "we heard baresip", heard, rate, 3000)

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-go/switchboard/call"
 	"github.com/switchboard-go/switchboard/internal/peer/kamailio"
 	"github.com/switchboard-go/switchboard/internal/peer/sipp"
+	"github.com/switchboard-go/switchboard/sip"
 )
 
 // Two Switchboards behind Kamailio's dispatcher, which probes them with OPTIONS: calls
@@ -74,6 +75,6 @@ func TestDrainBehindKamailio(t *testing.T) {
 		t.Fatalf("Shutdown returned while a call was up: %v", err)
 	default:
 	}
-	require.NoError(t, live.Hangup(ctx))
+	require.NoError(t, live.Hangup(ctx, sip.CauseNormalClearing))
 	require.NoError(t, <-drained)
 }

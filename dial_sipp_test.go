@@ -200,7 +200,7 @@ func TestDialSIPpDigestAuth(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "PCMU", c.Negotiated().Codec.Name())
 	assert.Equal(t, 101, c.Negotiated().DTMFPayloadType)
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 	st, err := uas.Wait(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Successful)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-go/switchboard"
 	"github.com/switchboard-go/switchboard/call"
+	"github.com/switchboard-go/switchboard/sip"
 )
 
 // Two Switchboards on loopback: one answers, the other calls it and hangs up.
@@ -44,7 +45,7 @@ func Example() {
 		return
 	}
 	fmt.Println("callee answered with", <-answered)
-	_ = c.Hangup(ctx)
+	_ = c.Hangup(ctx, sip.CauseNormalClearing)
 	for ev := range c.Events() {
 		fmt.Println(ev.Name())
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-go/switchboard/call"
 	"github.com/switchboard-go/switchboard/media"
 	"github.com/switchboard-go/switchboard/media/rtpsession"
+	"github.com/switchboard-go/switchboard/sip"
 )
 
 var footprintHeap = flag.String("footprint-heap", "", "write a heap profile at steady state to this file")
@@ -146,7 +147,7 @@ func TestFootprint(t *testing.T) {
 	var hw sync.WaitGroup
 	for _, c := range calls {
 		hw.Add(1)
-		go func() { defer hw.Done(); _ = c.Hangup(ctx) }()
+		go func() { defer hw.Done(); _ = c.Hangup(ctx, sip.CauseNormalClearing) }()
 	}
 	hw.Wait()
 	require.Eventually(t, func() bool { return a.Calls() == 0 && b.Calls() == 0 }, time.Minute, 10*time.Millisecond)
@@ -202,7 +203,7 @@ func BenchmarkCallSetup(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			_ = cl.Hangup(ctx)
+			_ = cl.Hangup(ctx, sip.CauseNormalClearing)
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")

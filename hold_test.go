@@ -59,5 +59,5 @@ func TestHoldUnhold(t *testing.T) {
 	assert.False(t, held.RemoteHold())
 	time.Sleep(200 * time.Millisecond)
 	assert.Greater(t, m.Stats().PacketsSent, sent, "sending resumes")
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 }

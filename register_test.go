@@ -56,7 +56,7 @@ func TestRegisterWithKamailio(t *testing.T) {
 	c, err := b.Dial(ctx, k.URI("alice"), call.DialOptions{})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return answered.Load() == 1 }, 5*time.Second, 10*time.Millisecond)
-	require.NoError(t, c.Hangup(ctx), "BYE follows the Record-Route through the proxy")
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing), "BYE follows the Record-Route through the proxy")
 
 	require.NoError(t, reg.Close(ctx))
 	assert.Equal(t, sip.Unregistered, reg.State().Status)

@@ -292,7 +292,7 @@ func TestSRTPOverTLS(t *testing.T) {
 
 	checkSRTPWire(t, "caller → callee", snif.to(n.Remote.Port()), n, 600)
 	checkSRTPWire(t, "callee → caller", snif.to(ourPort), a.neg, 1000)
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 }
 
 // startUDP starts a Switchboard on UDP only with the given SRTP mode.
@@ -357,7 +357,7 @@ func TestSRTPModesBetweenSwitchboards(t *testing.T) {
 				assert.Zero(t, s.Stats().SRTP)
 				assert.Zero(t, logs.count(insecureKeysWarning))
 			}
-			require.NoError(t, c.Hangup(ctx))
+			require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 		})
 	}
 }
@@ -425,7 +425,7 @@ func TestSRTPDialPlainAnswer(t *testing.T) {
 				s, err := c.Media()
 				require.NoError(t, err)
 				assert.Zero(t, s.Stats().SRTP)
-				require.NoError(t, c.Hangup(ctx))
+				require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 			}
 			st, err := uas.Wait(ctx)
 			require.NoError(t, err)
@@ -550,7 +550,7 @@ func TestSwitchboardCallsBaresipSRTPOverTLS(t *testing.T) {
 	require.NoError(t, err)
 	checkBaresipSRTP(t, c.Negotiated(), s.Stats())
 	checkTone(t, "we heard baresip over SRTP", heard, rate, 600)
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 	_, err = ua.WaitEvent(ctx, baresip.EventCallClosed)
 	require.NoError(t, err)
 	rec, recRate, err := ua.ReceivedAudio(ctx)
@@ -597,5 +597,5 @@ func TestSRTPHoldKeepsKeys(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, s.Stats().SRTPAuthFailures+s.Stats().SRTPReplays)
 	}
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 }

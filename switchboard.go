@@ -432,7 +432,7 @@ func (s *Switchboard) Close() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = c.Hangup(ctx)
+			_ = c.Hangup(ctx, sip.CauseNormalClearing)
 		}()
 	}
 	wg.Wait()

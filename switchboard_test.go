@@ -124,7 +124,7 @@ func TestLoopbackCall(t *testing.T) {
 	}
 	assert.Equal(t, "12#", string(rx))
 
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 	assert.True(t, errors.Is(context.Cause(c.Context()), call.CauseLocalHangup))
 	cause := <-handlerDone
 	assert.True(t, errors.Is(cause, call.CauseRemoteBye), "handler ctx cause: %v", cause)
@@ -248,7 +248,7 @@ func TestShutdownDrains(t *testing.T) {
 		t.Fatalf("Shutdown returned with a call up: %v", err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	require.NoError(t, live.Hangup(ctx))
+	require.NoError(t, live.Hangup(ctx, sip.CauseNormalClearing))
 	require.NoError(t, <-shut)
 }
 

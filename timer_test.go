@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-go/switchboard"
 	"github.com/switchboard-go/switchboard/call"
 	"github.com/switchboard-go/switchboard/internal/peer/sipp"
+	"github.com/switchboard-go/switchboard/sip"
 )
 
 // Two Switchboards agree on a 2 s session timer: the caller refreshes every second with
@@ -39,7 +40,7 @@ func TestSessionTimerRefresh(t *testing.T) {
 	assert.Equal(t, call.StateAnswered, callee.State(), "refreshed sessions stay up")
 	assert.GreaterOrEqual(t, c.SessionRefreshes(), int64(2), "the caller refreshed")
 	assert.GreaterOrEqual(t, callee.SessionRefreshes(), int64(2), "the callee saw the refreshes")
-	require.NoError(t, c.Hangup(ctx))
+	require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 }
 
 // A caller that asks for a 2 s session timer, says it will refresh, and never does:

@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchboard-go/switchboard"
 	"github.com/switchboard-go/switchboard/call"
+	"github.com/switchboard-go/switchboard/sip"
 )
 
 // selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
@@ -87,7 +88,7 @@ func TestStreamTransports(t *testing.T) {
 			assert.Equal(t, strings.ToUpper(transport), c.Transport())
 			heard, rate := record(t, c, 800*time.Millisecond)
 			checkTone(t, "over "+transport, heard, rate, 1000)
-			require.NoError(t, c.Hangup(ctx))
+			require.NoError(t, c.Hangup(ctx, sip.CauseNormalClearing))
 			_ = a
 		})
 	}

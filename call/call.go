@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -543,8 +544,11 @@ func (c *Call) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 			respond(tx, req, 400, "Bad Request", nil)
 			return
 		}
-		respond(tx, req, 200, "OK", nil)
+		// The event goes in before the 200 leaves: the peer sends its next digit only
+		// after our 200, and the stack handles each request on its own goroutine, so
+		// this order is what keeps digits in order.
 		c.events.push(DTMF{base: now(), Digit: digit, Duration: dur, Source: "info"})
+		respond(tx, req, 200, "OK", nil)
 	default:
 		respond(tx, req, 200, "OK", nil)
 	}
@@ -661,11 +665,20 @@ func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string
 
 // ---- ending ----
 
-// Hangup ends an answered call with a BYE and waits for the peer's response or ctx. On
-// an inbound call not yet answered it rejects with 480. It is safe to call more than
-// once; later calls return nil.
-func (c *Call) Hangup(ctx context.Context) error {
-	return c.hangup(ctx, &HangupCause{Name: "normal_clearing", Q850: sip.CauseNormalClearing, SIPCode: 200, By: Local})
+// Hangup ends the call with a Q.850 cause: an answered call with a BYE carrying the cause
+// in a Reason header (RFC 3326), waiting for the peer's response or ctx; an inbound call
+// not yet answered with the SIP status for the cause (RFC 3398; 480 for normal
+// clearing). Zero means sip.CauseNormalClearing. It is safe to call more than once;
+// later calls return nil.
+func (c *Call) Hangup(ctx context.Context, cause sip.Q850) error {
+	if cause == 0 {
+		cause = sip.CauseNormalClearing
+	}
+	name := "normal_clearing"
+	if cause != sip.CauseNormalClearing {
+		name = "q850_" + strconv.Itoa(int(cause))
+	}
+	return c.hangup(ctx, &HangupCause{Name: name, Q850: cause, SIPCode: 200, By: Local})
 }
 
 func (c *Call) hangup(ctx context.Context, cause *HangupCause) error {
@@ -674,8 +687,12 @@ func (c *Call) hangup(ctx context.Context, cause *HangupCause) error {
 	if st == StateEnded {
 		return nil
 	}
+	code, reason := 480, "Temporarily Unavailable"
+	if cause.Q850 != sip.CauseNormalClearing && cause.Q850 != 0 {
+		code, reason = sip.StatusForCause(cause.Q850)
+	}
 	if st != StateAnswered && c.dir == Inbound {
-		cause.SIPCode = 480
+		cause.SIPCode = code
 	}
 	// End first, so the dialog ending under the BYE is not taken for a remote hangup.
 	c.end(cause)
@@ -684,12 +701,12 @@ func (c *Call) hangup(ctx context.Context, cause *HangupCause) error {
 		byeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		if c.server != nil {
-			err = c.server.Bye(byeCtx)
+			err = c.server.Bye(byeCtx, cause.Q850)
 		} else if c.client != nil {
-			err = c.client.Bye(byeCtx)
+			err = c.client.Bye(byeCtx, cause.Q850)
 		}
 	case c.dir == Inbound:
-		err = c.reject(480, "Temporarily Unavailable")
+		err = c.rejectCause(code, reason, cause.Q850)
 	}
 	if err != nil {
 		return fmt.Errorf("call: hangup: %w", err)

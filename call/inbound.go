@@ -33,7 +33,7 @@ func Serve(d *sip.ServerDialog, cfg Config, h Handler) *Call {
 	switch {
 	case c.State() == StateEnded:
 	case c.State() == StateAnswered:
-		_ = c.Hangup(context.Background())
+		_ = c.Hangup(context.Background(), sip.CauseNormalClearing)
 	default:
 		code, reason := 480, "Temporarily Unavailable"
 		var rej *RejectError
@@ -208,12 +208,17 @@ func (c *Call) Reject(ctx context.Context, cause sip.Q850) error {
 		return err
 	}
 	code, reason := sip.StatusForCause(cause)
-	err := c.reject(code, reason)
+	err := c.rejectCause(code, reason, cause)
 	c.end(&HangupCause{Name: "rejected", Q850: cause, SIPCode: code, By: Local})
 	return err
 }
 
 func (c *Call) reject(code int, reason string) error {
+	return c.rejectCause(code, reason, sip.CauseForStatus(code))
+}
+
+// rejectCause sends the final response once, with the cause in a Reason header.
+func (c *Call) rejectCause(code int, reason string, cause sip.Q850) error {
 	c.mu.Lock()
 	if c.finalSent || c.server == nil {
 		c.mu.Unlock()
@@ -221,7 +226,7 @@ func (c *Call) reject(code int, reason string) error {
 	}
 	c.finalSent = true
 	c.mu.Unlock()
-	if err := c.server.Respond(code, reason, nil); err != nil {
+	if err := c.server.Reject(code, reason, cause); err != nil {
 		return fmt.Errorf("call: reject: %w", err)
 	}
 	return nil

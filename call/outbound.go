@@ -132,14 +132,14 @@ func Dial(ctx context.Context, ep *sip.Endpoint, target string, cfg Config, opts
 	if err != nil {
 		// Answered with media we cannot use: acknowledge, then hang up (RFC 3261 §13.2.2.4).
 		_ = cd.Ack(ctx)
-		_ = cd.Bye(context.Background())
+		_ = cd.Bye(context.Background(), sip.CauseIncompatibleDestination)
 		return fail(OutcomeFailed, nil, err)
 	}
 	if err := cd.Ack(ctx); err != nil {
 		return fail(OutcomeFailed, nil, err)
 	}
 	if err := c.startMedia(n); err != nil {
-		_ = cd.Bye(context.Background())
+		_ = cd.Bye(context.Background(), sip.CauseIncompatibleDestination)
 		return fail(OutcomeFailed, nil, err)
 	}
 	c.setState(StateAnswered)

@@ -207,7 +207,7 @@ func (d *ClientDialog) WaitAnswer(ctx context.Context, opts AnswerOptions) error
 			bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			_ = d.Ack(bctx)
-			_ = d.Bye(bctx)
+			_ = d.Bye(bctx, CauseNormalClearing)
 		}
 	}()
 	var err error
@@ -224,7 +224,7 @@ func (d *ClientDialog) WaitAnswer(ctx context.Context, opts AnswerOptions) error
 				bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
 				_ = d.Ack(bctx)
-				_ = d.Bye(bctx)
+				_ = d.Bye(bctx, CauseNormalClearing)
 			}
 		case <-time.After(200 * time.Millisecond):
 			done = nil
@@ -316,4 +316,51 @@ func reinvite(ctx context.Context, target URI, body []byte, headers []Header,
 		return res, fmt.Errorf("sip: re-INVITE: ACK: %w", err)
 	}
 	return res, nil
+}
+
+// reasonHeader is the RFC 3326 Reason header for a Q.850 cause, or nil for zero.
+func reasonHeader(cause Q850) Header {
+	if cause == 0 {
+		return nil
+	}
+	return sipgosip.NewHeader("Reason", Reason{Protocol: "Q.850", Cause: int(cause)}.String())
+}
+
+// Bye ends the dialog with a BYE carrying the Q.850 cause in a Reason header (RFC 3326;
+// zero sends none) and waits for the 200 or ctx.
+func (d *ServerDialog) Bye(ctx context.Context, cause Q850) error {
+	cont := d.InviteRequest.Contact()
+	if cont == nil {
+		return d.DialogServerSession.Bye(ctx)
+	}
+	bye := sipgosip.NewRequest(sipgosip.BYE, *cont.Address.Clone())
+	bye.SetTransport(d.InviteRequest.Transport())
+	if h := reasonHeader(cause); h != nil {
+		bye.AppendHeader(h)
+	}
+	return d.DialogServerSession.WriteBye(ctx, bye)
+}
+
+// Bye ends the dialog with a BYE carrying the Q.850 cause; see ServerDialog.Bye.
+func (d *ClientDialog) Bye(ctx context.Context, cause Q850) error {
+	if d.InviteResponse == nil || d.InviteResponse.Contact() == nil {
+		return d.DialogClientSession.Bye(ctx)
+	}
+	// The dialog layer fills From, To, Call-ID, CSeq and the route set.
+	bye := sipgosip.NewRequest(sipgosip.BYE, *d.InviteResponse.Contact().Address.Clone())
+	bye.SetTransport(d.InviteRequest.Transport())
+	if h := reasonHeader(cause); h != nil {
+		bye.AppendHeader(h)
+	}
+	return d.DialogClientSession.WriteBye(ctx, bye)
+}
+
+// Reject sends a final error response to the INVITE with the Q.850 cause in a Reason
+// header (RFC 3326; zero sends none).
+func (d *ServerDialog) Reject(code int, reason string, cause Q850) error {
+	var hs []Header
+	if h := reasonHeader(cause); h != nil {
+		hs = append(hs, h)
+	}
+	return d.Respond(code, reason, nil, hs...)
 }

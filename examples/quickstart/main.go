@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard-go/switchboard"
 	"github.com/switchboard-go/switchboard/call"
 	"github.com/switchboard-go/switchboard/media"
+	"github.com/switchboard-go/switchboard/sip"
 )
 
 func main() {
@@ -114,7 +115,7 @@ func run() error {
 	}
 	say("caller", "sent DTMF 42#")
 	time.Sleep(300 * time.Millisecond) // let the last digit's events arrive before hanging up
-	if err := c.Hangup(ctx); err != nil {
+	if err := c.Hangup(ctx, sip.CauseNormalClearing); err != nil {
 		return err
 	}
 	<-events
