@@ -1,6 +1,6 @@
 // Package call is the call object of Switchboard and everything an application does with
-// a call: answer, reject, ring, early media, hang up, send DTMF, read and write audio,
-// and watch a channel of typed events.
+// a call: answer, reject, ring, early media, hang up with a Q.850 cause, hold and
+// unhold, send DTMF, read and write audio, and watch a channel of typed events.
 //
 // # Usage
 //
@@ -17,7 +17,17 @@
 //	})
 //
 // Outbound calls come from switchboard.Switchboard.Dial (or Dial here, on any
-// sip.Endpoint) and are returned once answered.
+// sip.Endpoint) and are returned once answered. Hangup(ctx, cause) ends a call with a BYE
+// whose Reason header carries the Q.850 cause (RFC 3326); before answer it rejects with
+// the SIP status RFC 3398 maps the cause to.
+//
+// # Session upkeep
+//
+// Calls keep themselves healthy without application code: RFC 4028 session timers
+// (refreshed by re-INVITE, or the call ends when the peer stops refreshing), a media
+// timeout (no RTP for Config.MediaTimeout while the peer is not on hold), hold and unhold
+// in both directions (no RTP is sent while the peer does not want it), and RFC 4733 or
+// SIP INFO digits delivered as DTMF events, each once.
 //
 // # Concurrency
 //
