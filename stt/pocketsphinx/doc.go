@@ -28,9 +28,10 @@
 // converted with media/resample. Band-limited audio (8 kHz and below, e.g. G.711) gets
 // Config.Narrowband treatment: by default the empty band above 4 kHz is filled with a
 // faint mirror image of the band below it, and cepstral mean normalisation starts from
-// the mean of narrowband speech rather than the model's wideband mean. Feature
-// parameters (-upperf 3800 in a copy of the model's feat.params) and decoder weights
-// (-lw 10, -dither) were measured too and made things worse.
+// the mean of narrowband speech rather than the model's wideband mean. Either helps
+// alone; together they help most. A band-limited filter bank (-upperf 3800 in a copy
+// of the model's feat.params), dither and a heavier language weight (-lw 10) were
+// measured too and made things worse (TestNarrowbandVariants).
 //
 // # Utterances and results
 //
@@ -61,8 +62,8 @@
 // A decoder (ps_decoder_t) holds the acoustic model, dictionary and language model; it
 // is not safe for concurrent use, and this version of the library cannot share a loaded
 // model between decoders. The Recognizer therefore keeps a pool: each session has a
-// decoder to itself from Start to Close, loaded when none is idle (about 0.25 s on an
-// idle machine; Preload loads ahead) and kept afterwards up to Config.MaxIdle. A
+// decoder to itself from Start to Close, loaded when none is idle (about 0.2-0.3 s and
+// 90 MB with the language model; Preload loads ahead) and kept afterwards up to Config.MaxIdle. A
 // session resets its decoder's cepstral mean when it starts, so its results do not
 // depend on earlier sessions. Loading is serialised because the C library's log
 // destination is process-global.

@@ -1,7 +1,7 @@
 package pocketsphinx
 
-// Narrowband chooses how band-limited (telephone) audio, at sample rates of 8000 Hz and
-// below, is decoded. The acoustic model is trained on 16 kHz speech, so such audio is
+// Narrowband chooses how band-limited (telephone) audio, at a sample rate of 8000 Hz,
+// is decoded. The acoustic model is trained on 16 kHz speech, so such audio is
 // always converted to 16 kHz first; what differs is what happens next.
 type Narrowband uint8
 

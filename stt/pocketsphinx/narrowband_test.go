@@ -2,6 +2,8 @@ package pocketsphinx
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -53,4 +55,71 @@ func TestNarrowbandCMN(t *testing.T) {
 		require.InDelta(t, float64(narrowCMN[i]), float64(m), 0.05, "component %d (rms %.2f, kal %.2f)", i, a[i], b[i])
 	}
 	t.Logf("narrowCMN = {%s}", strings.Join(lit, ", "))
+}
+
+// modelCopy makes a copy of the acoustic model (symbolic links to its files) whose
+// feat.params is passed through edit.
+func modelCopy(t *testing.T, edit func(string) string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(DefaultModelDir, "en-us")
+	ents, err := os.ReadDir(src)
+	require.NoError(t, err)
+	for _, e := range ents {
+		from, to := filepath.Join(src, e.Name()), filepath.Join(dir, e.Name())
+		if e.Name() == "feat.params" {
+			b, err := os.ReadFile(from)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(to, []byte(edit(string(b))), 0o644))
+			continue
+		}
+		require.NoError(t, os.Symlink(from, to))
+	}
+	return dir
+}
+
+// TestNarrowbandVariants compares narrowband treatments on μ-law audio: by default the
+// tuning, each half of it and none, on digits with a grammar for one voice; with -full
+// also the alternatives that were rejected, on open vocabulary for every voice. It
+// checks only that the chosen treatment beats doing nothing.
+func TestNarrowbandVariants(t *testing.T) {
+	requireSpeechTools(t)
+	tuned := newNarrowSetup(NarrowbandTuned)
+	upper := modelCopy(t, func(s string) string { return strings.Replace(s, "-upperf 6800", "-upperf 3800", 1) })
+	variants := []struct {
+		name  string
+		cfg   Config
+		setup narrowSetup
+	}{
+		{"plain", Config{}, narrowSetup{}},
+		{"tuned (mirror 0.35 + narrowband CMN)", Config{}, tuned},
+		{"narrowband CMN only", Config{}, narrowSetup{cmn: tuned.cmn}},
+		{"mirror 0.35 only", Config{}, narrowSetup{bwe: narrowMirror}},
+		{"mirror 0.2 + narrowband CMN", Config{}, narrowSetup{cmn: tuned.cmn, bwe: 0.2}},
+		{"mirror 0.5 + narrowband CMN", Config{}, narrowSetup{cmn: tuned.cmn, bwe: 0.5}},
+		{"-dither yes", Config{Args: []string{"-dither", "yes"}}, narrowSetup{}},
+		{"-lw 10", Config{Args: []string{"-lw", "10"}}, narrowSetup{}},
+		{"feat.params -upperf 3800", Config{AcousticModel: upper}, narrowSetup{}},
+	}
+	voices, utts, cfg := []string{"slt"}, digitUtts, stt.Config{Grammar: stt.DigitsGrammar()}
+	if !*full {
+		variants = variants[:4] // plain, tuned and each half of the tuning
+	}
+	if *full {
+		voices, utts, cfg = []string{"slt", "kal16", "awb"}, allUtts(), stt.Config{}
+	}
+	errs := map[string]int{}
+	for _, v := range variants {
+		r := newTestRecognizer(t, v.cfg)
+		r.narrow = v.setup // before any narrowband decoder is loaded
+		require.NoError(t, r.Preload(1, 8000))
+		for _, voice := range voices {
+			run := decodeCorpus(t, r, cfg, voice, 8000, utts)
+			logRun(t, v.name+", "+voice, run)
+			errs[v.name] += run.errs
+		}
+		require.NoError(t, r.Close())
+	}
+	t.Logf("word errors over all voices: %v", errs)
+	require.Less(t, errs[variants[1].name], errs["plain"])
 }

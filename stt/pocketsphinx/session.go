@@ -39,15 +39,14 @@ type session struct {
 
 	wake chan struct{} // signalled (without blocking) when Recv may have work
 
-	mu       sync.Mutex
-	in       []int16 // input not yet decoded: in[head:]
-	head     int
-	queue    []stt.Result
-	qhead    int
-	closed   bool  // Close was called: no more audio
-	done     bool  // the decoder is released; nothing more will be queued
-	err      error // a decoding failure, returned after the queued results
-	overflow int64 // frames dropped by WriteFrame
+	mu     sync.Mutex
+	in     []int16 // input not yet decoded: in[head:]
+	head   int
+	queue  []stt.Result
+	qhead  int
+	closed bool  // Close was called: no more audio
+	done   bool  // the decoder is released; nothing more will be queued
+	err    error // a decoding failure, returned after the queued results
 
 	work     sync.Mutex
 	dec      *psDecoder
@@ -146,7 +145,6 @@ func (s *session) WriteFrame(f media.Frame) error {
 		return err
 	}
 	if len(s.in)-s.head+len(f.Samples) > s.maxBuf {
-		s.overflow++
 		s.mu.Unlock()
 		return fmt.Errorf("pocketsphinx: %v of audio waiting for Recv: %w", s.r.cfg.MaxBuffer, stt.ErrOverflow)
 	}
@@ -211,7 +209,13 @@ func (s *session) Finalize() error {
 	s.work.Lock()
 	defer s.work.Unlock()
 	if s.dec == nil {
-		return fmt.Errorf("pocketsphinx: finalize: %w", media.ErrClosed)
+		s.mu.Lock()
+		err := s.err
+		s.mu.Unlock()
+		if err == nil {
+			err = fmt.Errorf("pocketsphinx: finalize: %w", media.ErrClosed)
+		}
+		return err
 	}
 	s.decodeAll()
 	if s.inUtt {
