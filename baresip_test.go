@@ -34,8 +34,9 @@ func playTone(t *testing.T, c *call.Call, freq float64, d time.Duration) {
 // record reads the caller's audio for d.
 func record(t *testing.T, c *call.Call, d time.Duration) ([]int16, int) {
 	t.Helper()
-	r, err := c.AudioReader()
+	r, err := c.AudioReader(0)
 	require.NoError(t, err)
+	defer r.Close()
 	var got []int16
 	for len(got) < media.SamplesPer(r.SampleRate(), d) {
 		f, err := r.ReadFrame()

@@ -100,8 +100,9 @@ func TestLoopbackCall(t *testing.T) {
 	c, err := b.Dial(ctx, a.URI("alice"), call.DialOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, call.StateAnswered, c.State())
-	r, err := c.AudioReader()
+	r, err := c.AudioReader(0)
 	require.NoError(t, err)
+	defer r.Close()
 	var got []int16
 	for len(got) < media.SamplesPer(r.SampleRate(), time.Second) {
 		f, err := r.ReadFrame()

@@ -174,6 +174,7 @@ type Call struct {
 	released     chan struct{}
 	dispatchOnce sync.Once
 	dispatching  atomic.Bool
+	audio        fanout // the caller's audio to its listeners
 }
 
 type idemEntry struct {
@@ -331,8 +332,9 @@ func (c *Call) setState(s State) bool {
 // ---- media ----
 
 // Media returns the call's RTP session once media is up (answer or early media), or
-// ErrNotAnswered. It reads the caller's decoded audio (ReadFrame) and plays audio
-// (WriteFrame, paced; Clear; WaitPlayout).
+// ErrNotAnswered. It plays audio (WriteFrame, paced; Clear; WaitPlayout) and reports
+// statistics. Read the caller's audio with AudioReader or Listen, not with the session's
+// ReadFrame, which they use.
 func (c *Call) Media() (*rtpsession.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -344,9 +346,6 @@ func (c *Call) Media() (*rtpsession.Session, error) {
 	}
 	return c.sess, nil
 }
-
-// AudioReader returns the caller's audio as frames (see Media).
-func (c *Call) AudioReader() (media.FrameReader, error) { return c.Media() }
 
 // AudioWriter returns the playout queue as a FrameWriter (see Media).
 func (c *Call) AudioWriter() (media.FrameWriter, error) { return c.Media() }
@@ -722,6 +721,7 @@ func (c *Call) Close() error {
 	cancel()
 	_ = c.hangup(ctx, &HangupCause{Name: "normal_clearing", Q850: sip.CauseNormalClearing, By: Local})
 	c.wg.Wait()
+	c.waitPump()
 	if c.dispatching.Load() {
 		<-c.events.done
 	}
@@ -767,6 +767,7 @@ func (c *Call) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		c.wg.Wait()
+		c.waitPump()
 		if c.dispatching.Load() {
 			<-c.events.done
 		}

@@ -11,7 +11,7 @@
 //			return err
 //		}
 //		w, _ := c.AudioWriter() // paced playout queue
-//		// ... write frames, read c.AudioReader(), watch c.Events() ...
+//		// ... write frames, read c.AudioReader(0), watch c.Events() ...
 //		<-ctx.Done() // the caller hung up
 //		return nil
 //	})

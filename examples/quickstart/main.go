@@ -95,10 +95,11 @@ func run() error {
 	go func() { printEvents(say, "caller", c); close(events) }()
 
 	// What the caller hears: find the tone by frequency.
-	r, err := c.AudioReader()
+	r, err := c.AudioReader(0)
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	var heard []int16
 	for len(heard) < media.SamplesPer(r.SampleRate(), 800*time.Millisecond) {
 		f, err := r.ReadFrame()
