@@ -174,7 +174,8 @@ type Call struct {
 	released     chan struct{}
 	dispatchOnce sync.Once
 	dispatching  atomic.Bool
-	audio        fanout // the caller's audio to its listeners
+	audio        fanout   // the caller's audio to its listeners
+	digits       digitHub // received digits to the verbs waiting for them
 }
 
 type idemEntry struct {
@@ -470,7 +471,7 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 	// blocking the reader or the shared clock), so a call needs no goroutine to watch
 	// its media.
 	cfg.OnDTMF = func(d rtpsession.Digit) {
-		c.events.push(DTMF{base: base{At: d.At}, Digit: d.Digit, Duration: d.Duration, Source: "rfc4733"})
+		c.digit(DTMF{base: base{At: d.At}, Digit: d.Digit, Duration: d.Duration, Source: "rfc4733"})
 	}
 	cfg.OnInactive = c.mediaTimedOut
 	s, err := rtpsession.New(c.rtpConn, cfg)
@@ -546,7 +547,7 @@ func (c *Call) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 		// The event goes in before the 200 leaves: the peer sends its next digit only
 		// after our 200, and the stack handles each request on its own goroutine, so
 		// this order is what keeps digits in order.
-		c.events.push(DTMF{base: now(), Digit: digit, Duration: dur, Source: "info"})
+		c.digit(DTMF{base: now(), Digit: digit, Duration: dur, Source: "info"})
 		respond(tx, req, 200, "OK", nil)
 	default:
 		respond(tx, req, 200, "OK", nil)

@@ -156,3 +156,18 @@ func TestOnce(t *testing.T) {
 	assert.Equal(t, int32(1), runs.Load())
 	require.NoError(t, c.Once("other", func() error { return nil }))
 }
+
+func TestDigitHub(t *testing.T) {
+	c := &Call{events: newEventQueue(time.Millisecond, nil)}
+	ch, stop := c.subscribeDigits()
+	c.digit(DTMF{Digit: '5', Source: "info"})
+	assert.Equal(t, '5', (<-ch).Digit)
+	for range 100 {
+		c.digit(DTMF{Digit: '1'})
+	}
+	assert.Equal(t, uint64(100-64), c.digits.dropped.Load(), "a full subscriber loses digits, the pusher never waits")
+	stop()
+	stop()
+	c.digit(DTMF{Digit: '9'})
+	assert.Len(t, ch, 64, "nothing after the subscription ended")
+}
