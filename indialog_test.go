@@ -147,18 +147,7 @@ func TestMediaTimeout(t *testing.T) {
 	require.NoError(t, sb.Start(conn))
 	t.Cleanup(func() { require.NoError(t, sb.Close()) })
 	// SIPp's UAC sends no RTP and would hold the call for 10 s; it receives our BYE.
-	xml := uacHead + `  <recv request="BYE"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-`
+	xml := uacHead + answerBye
 	began := time.Now()
 	st, err := sipp.Run(t, sipp.Options{ScenarioXML: xml, Remote: sb.Addr().String(), Calls: 1, Timeout: 20 * time.Second})
 	require.NoError(t, err)
@@ -190,18 +179,7 @@ func TestSIPpCallsInWeHangUp(t *testing.T) {
 			}
 			return m.WaitPlayout(ctx) // returning hangs up
 		})})
-	xml := uacHead + `  <recv request="BYE"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-`
+	xml := uacHead + answerBye
 	st, err := sipp.Run(t, sipp.Options{ScenarioXML: xml, Remote: sb.Addr().String(), Rate: 20, Calls: 200, Timeout: 60 * time.Second})
 	require.NoError(t, err)
 	assert.Equal(t, 200, st.Successful)

@@ -124,16 +124,7 @@ func TestReasonHeaderWritten(t *testing.T) {
     <action><ereg regexp="Q.850;cause=31" search_in="hdr" header="Reason:" check_it="true" assign_to="reason"/></action>
   </recv>
   <Reference variables="reason"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
+` + ok200 + `</scenario>
 `
 	st, err := sipp.Run(t, sipp.Options{ScenarioXML: xml, Remote: sb.Addr().String(), Calls: 1, Timeout: 20 * time.Second})
 	require.NoError(t, err, "the BYE carried Reason: Q.850;cause=31")

@@ -56,18 +56,7 @@ func TestSessionTimerExpires(t *testing.T) {
 			causes <- context.Cause(ctx)
 			return nil
 		})})
-	xml := sessionUAC("2;refresher=uac") + `  <recv request="BYE"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-`
+	xml := sessionUAC("2;refresher=uac") + answerBye
 	began := time.Now()
 	st, err := sipp.Run(t, sipp.Options{ScenarioXML: xml, Remote: sb.Addr().String(), Calls: 1, Timeout: 20 * time.Second})
 	require.NoError(t, err)
