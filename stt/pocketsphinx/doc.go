@@ -75,16 +75,16 @@
 // stream per voice with 0.8 s pauses (go test -run TestAccuracy -v -full):
 //
 //	configuration                         slt      kal16    awb      CPU RTF
-//	16 kHz, language model                10.0 %    6.2 %   12.5 %   0.11-0.12
-//	8 kHz μ-law, language model, plain    66.2 %   46.2 %   41.2 %   0.16-0.18
-//	8 kHz μ-law, language model, tuned    52.5 %   12.5 %   31.2 %   0.13-0.14
-//	8 kHz μ-law, digits grammar, plain    37.5 %   33.3 %   37.5 %   0.013-0.03
-//	8 kHz μ-law, digits grammar, tuned    12.5 %    4.2 %    4.2 %   0.013-0.03
+//	16 kHz, language model                10.0 %    6.2 %   12.5 %   0.11-0.13
+//	8 kHz μ-law, language model, plain    66.2 %   46.2 %   41.2 %   0.17-0.19
+//	8 kHz μ-law, language model, tuned    52.5 %   12.5 %   31.2 %   0.14-0.15
+//	8 kHz μ-law, digits grammar, plain    37.5 %   33.3 %   37.5 %   0.012-0.015
+//	8 kHz μ-law, digits grammar, tuned    12.5 %    4.2 %    4.2 %   0.013
 //	8 kHz μ-law, yes/no grammar, plain    50.0 %    8.3 %   25.0 %   0.010
 //	8 kHz μ-law, yes/no grammar, tuned     8.3 %    0.0 %    8.3 %   0.010
 //
-// (word error rates; yes/no answers were classified right 8/8 for every voice when
-// tuned). Open-vocabulary recognition of telephone audio remains poor for some voices:
+// (word error rates, identical over repeated runs; CPU time per second of audio, medians
+// of four runs; yes/no answers were classified right 8/8 for every voice when tuned). Open-vocabulary recognition of telephone audio remains poor for some voices:
 // use a grammar, or a wideband codec (G.722, L16) where the caller's side allows.
 //
 // From the end of speech to the final result takes stt.Config.EndSilence of audio (plus
