@@ -3,6 +3,8 @@ package amd
 import (
 	"math"
 	"time"
+
+	"github.com/switchboard-go/switchboard/internal/dsp"
 )
 
 // Analysis runs on 10 ms hops whatever the caller's frame length, with a 32 ms Hann
@@ -37,7 +39,7 @@ type analyser struct {
 	fill            int       // samples of the current hop received
 	absSum          float64
 	re, pow         []float64
-	fft             realFFT
+	fft             *dsp.RealFFT
 	norm            float64 // converts Σ|X|² over bins to a mean square
 	binHz           float64
 	bandLo, bandHi  int
@@ -59,7 +61,7 @@ func newAnalyser(rate int, beep BeepConfig) analyser {
 	a.buf = make([]float64, a.n)
 	a.re = make([]float64, a.n)
 	a.pow = make([]float64, a.n/2+1)
-	a.fft = newRealFFT(a.n)
+	a.fft = dsp.NewRealFFT(a.n)
 	a.norm = 2 / (float64(a.n) * wsum)
 	a.binHz = float64(rate) / float64(a.n)
 	a.bandLo = int(math.Round(bandLoHz / a.binHz))
@@ -101,7 +103,7 @@ func (a *analyser) measure() {
 		a.re[i] = v * a.win[i]
 	}
 	lo, hi := a.bandLo-toneHalfWidth, a.bandHi+toneHalfWidth
-	a.fft.powers(a.re, a.pow, lo, hi)
+	a.fft.Power(a.re, lo, hi, a.pow[lo:hi+1])
 	var level float64
 	for k := lo; k <= hi; k++ {
 		a.pow[k] *= a.norm

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/switchboard-go/switchboard/internal/dsp"
 	"github.com/switchboard-go/switchboard/media"
 )
 
@@ -183,7 +184,7 @@ type Detector struct {
 	win       []float64 // Hann window, 32 ms
 	buf       []float64 // the last 32 ms of samples, scaled to ±1
 	fill      int       // samples of the current hop already in buf
-	fft       *realFFT
+	fft       *dsp.RealFFT
 	frame     []float64 // the windowed samples
 	power     []float64 // |X|² per bin, loBin..hiBin
 	noise     []float64 // noise power per bin
@@ -231,7 +232,7 @@ func New(sampleRate int, cfg Config) (*Detector, error) {
 	d.minSpeech = durationSamples(cfg.MinSpeech, DefaultMinSpeech, sampleRate)
 	d.hop = media.SamplesPer(sampleRate, hopDuration)
 	d.nfft = 256 * sampleRate / 8000 // 32 ms
-	d.fft = newRealFFT(d.nfft)
+	d.fft = dsp.NewRealFFT(d.nfft)
 	d.win = make([]float64, d.nfft)
 	for i := range d.win {
 		d.win[i] = 0.5 - 0.5*math.Cos(2*math.Pi*(float64(i)+0.5)/float64(len(d.win)))
@@ -412,7 +413,7 @@ func (d *Detector) analyse() {
 	for i, v := range d.buf {
 		d.frame[i] = v * d.win[i]
 	}
-	d.fft.power(d.frame, d.loBin, d.power)
+	d.fft.Power(d.frame, d.loBin, d.loBin+len(d.power)-1, d.power)
 
 	if d.hops <= initHops {
 		// Training: the noise estimate is the running mean of what we hear.
