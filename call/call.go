@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard-go/switchboard/amd"
 	"github.com/switchboard-go/switchboard/media"
 	"github.com/switchboard-go/switchboard/media/rtpsession"
 	"github.com/switchboard-go/switchboard/sip"
@@ -174,8 +175,17 @@ type Call struct {
 	released     chan struct{}
 	dispatchOnce sync.Once
 	dispatching  atomic.Bool
-	audio        fanout   // the caller's audio to its listeners
-	digits       digitHub // received digits to the verbs waiting for them
+	audio        fanout // the caller's audio to its listeners
+	// async tracks hang-ups started from the audio pump (answering machine
+	// detection); waited for after the pump has stopped, so no Add races a Wait.
+	async sync.WaitGroup
+
+	amdMu      sync.Mutex
+	amdDet     amd.Detection
+	amdDecided bool
+	amdGreet   amd.Greeting
+	amdGreeted bool
+	digits     digitHub // received digits to the verbs waiting for them
 }
 
 type idemEntry struct {
@@ -723,6 +733,7 @@ func (c *Call) Close() error {
 	_ = c.hangup(ctx, &HangupCause{Name: "normal_clearing", Q850: sip.CauseNormalClearing, By: Local})
 	c.wg.Wait()
 	c.waitPump()
+	c.async.Wait()
 	if c.dispatching.Load() {
 		<-c.events.done
 	}
@@ -769,6 +780,7 @@ func (c *Call) Wait(ctx context.Context) error {
 	go func() {
 		c.wg.Wait()
 		c.waitPump()
+		c.async.Wait()
 		if c.dispatching.Load() {
 			<-c.events.done
 		}

@@ -26,6 +26,8 @@ type DialOptions struct {
 	// RingTimeout gives up (CANCEL, OutcomeNoAnswer) when nobody answers in time.
 	// Zero means 60 s.
 	RingTimeout time.Duration
+	// AMD, when set, runs answering machine detection from the moment of answer.
+	AMD *AMDOptions
 }
 
 // Dial places a call through ep to target (a SIP URI) and returns it once answered. If
@@ -144,6 +146,11 @@ func Dial(ctx context.Context, ep *sip.Endpoint, target string, cfg Config, opts
 	}
 	c.setState(StateAnswered)
 	c.events.push(Answered{base: now()})
+	if opts.AMD != nil {
+		if err := c.startAMD(*opts.AMD); err != nil {
+			c.log.Warn("answering machine detection not started", "err", err)
+		}
+	}
 	if interval, refresher, ok := parseSessionExpires(headerValue(cd.InviteResponse, "Session-Expires", "x")); ok && c.cfg.SessionExpires > 0 {
 		c.startSessionTimer(interval, refresher != "uas")
 	}
