@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-go/switchboard/media"
 	"github.com/switchboard-go/switchboard/media/rtpsession"
 	"github.com/switchboard-go/switchboard/sip"
+	"github.com/switchboard-go/switchboard/stt"
 )
 
 // ErrServerClosed is returned by Serve, ListenAndServe and Dial after Shutdown or Close.
@@ -61,6 +62,9 @@ type Config struct {
 	// dial SIP over TLS (TLSAddr, StartTLS, ";transport=tls" targets), or they are
 	// readable on the wire, and a warning is logged for each such call.
 	SRTP sip.SRTPMode
+	// STT is the speech recognizer calls use for Transcribe (e.g. stt/pocketsphinx).
+	// Nil means none.
+	STT stt.Recognizer
 	// OnEvent, if set, sees every event of every call (inbound and outbound) as it
 	// happens: the Switchboard-wide event stream, for logging and metrics. It runs on
 	// the call's event goroutine and must not block for long.
@@ -275,6 +279,7 @@ func (s *Switchboard) callConfig() call.Config {
 		Codecs: s.cfg.Codecs, RTPPorts: s.cfg.RTPPorts, Clock: s.clocks.Clock(),
 		MediaTimeout: s.cfg.MediaTimeout, Logger: s.log,
 		SessionExpires: s.cfg.SessionExpires, MinSE: s.cfg.MinSE, OnEvent: s.cfg.OnEvent,
+		STT:  s.cfg.STT,
 		SRTP: s.cfg.SRTP,
 	}
 	if a := s.Addr(); a != nil {

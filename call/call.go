@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-go/switchboard/media"
 	"github.com/switchboard-go/switchboard/media/rtpsession"
 	"github.com/switchboard-go/switchboard/sip"
+	"github.com/switchboard-go/switchboard/stt"
 )
 
 // Direction says who placed the call.
@@ -101,6 +102,9 @@ type Config struct {
 	SRTP sip.SRTPMode
 	// Logger receives call logs. Nil means slog.Default().
 	Logger *slog.Logger
+	// STT is the speech recognizer Transcribe (and speech gathering) use. Nil means
+	// none: Transcribe then needs one in its options.
+	STT stt.Recognizer
 	// OnEvent, if set, sees every event of every call as it happens, before the call's
 	// Events channel delivers it (for logging and metrics). It runs on the call's event
 	// goroutine, never on SIP or media goroutines; it must not block for long, and it
