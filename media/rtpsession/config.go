@@ -129,6 +129,17 @@ type Config struct {
 	// OnInactive, if set, is called once when Inactive's channel closes. It runs on
 	// the pacing clock's goroutine, shared with other sessions, so it must not block.
 	OnInactive func()
+	// OnSent, if set, sees the audio of every ptime the pacer sends, once per tick
+	// and so in step with the frames ReadFrame returns: the packet's PCM before
+	// encoding, with its RTP timestamp and FlagRTP, FlagSilence when the queue was
+	// empty (and during an RFC 4733 event, whose ptimes count as silence), and
+	// without FlagRTP while sending is off (SetSending(false): the audio is consumed
+	// but not sent). It is what a recorder of our side of the call taps. It runs on
+	// the pacing clock's goroutine, shared with other sessions, outside the session's
+	// locks: it must not block (copy the samples into a preallocated buffer and hand
+	// them over; no file or network I/O), and f.Samples is valid only during the
+	// call.
+	OnSent func(f media.Frame)
 }
 
 // settings is Config with defaults applied and derived values computed.

@@ -34,6 +34,8 @@
 // [ErrCleared]. [Session.QueueDepth] reports the backlog. [Session.SendDTMF] sends
 // RFC 4733 events through a dtmf.Sender on the same SSRC and sequence, with the
 // event's own timestamp; queued audio waits while an event is on the wire.
+// Config.OnSent, if set, sees the PCM of every ptime sent, one frame per tick like
+// the receive side's, for recording what we play.
 //
 // # Receiving
 //

@@ -141,10 +141,22 @@ func (s *Session) signalSpace() {
 	}
 }
 
-// sendTick sends the one packet due at deadline: an RFC 4733 event packet while an
-// event is being sent (audio is held back meanwhile), otherwise the next ptime of
-// queued audio, padded with silence when the queue runs short.
+// sendTick sends the one packet due at deadline (see sendPacket) and then shows its
+// audio to Config.OnSent, outside the send lock.
 func (s *Session) sendTick(deadline time.Time, skipped int) {
+	ts, flags := s.sendPacket(deadline, skipped)
+	if s.cfg.OnSent != nil {
+		// s.pcm is only touched on this goroutine, so it stays valid without the lock.
+		s.cfg.OnSent(media.Frame{Samples: s.pcm, SampleRate: s.cfg.Codec.SampleRate(), Timestamp: ts, Flags: flags})
+	}
+}
+
+// sendPacket sends the one packet due at deadline: an RFC 4733 event packet while an
+// event is being sent (audio is held back meanwhile), otherwise the next ptime of
+// queued audio, padded with silence when the queue runs short. It leaves in s.pcm the
+// audio of that ptime (silence during an event) and returns its RTP timestamp and
+// frame flags.
+func (s *Session) sendPacket(deadline time.Time, skipped int) (uint32, media.FrameFlags) {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
 	if skipped > 0 {
@@ -152,11 +164,20 @@ func (s *Session) sendTick(deadline time.Time, skipped int) {
 		s.ts += uint32(skipped) * s.cfg.tsPerFrame
 		s.stats.skippedTicks.Add(uint64(skipped))
 	}
+	ts := s.ts
 	if s.dtmfOut != nil && s.dtmfOut.tick(s, deadline) {
 		s.ts += s.cfg.tsPerFrame
-		return
+		clear(s.pcm)
+		return ts, media.FlagSilence
 	}
 	n := s.queue.read(s.pcm)
+	flags := media.FlagRTP
+	if n < len(s.pcm) {
+		clear(s.pcm[n:])
+		if n == 0 {
+			flags |= media.FlagSilence
+		}
+	}
 	if s.muted.Load() {
 		// Not sending (the peer does not receive: it put us on hold). Queued audio is
 		// consumed at the real-time pace all the same, so writers and WaitPlayout
@@ -170,10 +191,9 @@ func (s *Session) sendTick(deadline time.Time, skipped int) {
 			s.releasePlayedLocked()
 			s.signalSpace()
 		}
-		return
+		return ts, flags &^ media.FlagRTP
 	}
 	if n < len(s.pcm) {
-		clear(s.pcm[n:])
 		if n == 0 {
 			s.stats.silenceSent.Add(1)
 		} else {
@@ -192,6 +212,7 @@ func (s *Session) sendTick(deadline time.Time, skipped int) {
 		s.releasePlayedLocked()
 		s.signalSpace()
 	}
+	return ts, flags
 }
 
 // SetSending stops (false) or resumes (true) sending RTP, for while the remote party
