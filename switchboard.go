@@ -16,6 +16,8 @@ import (
 	"github.com/switchboard-go/switchboard/media/rtpsession"
 	"github.com/switchboard-go/switchboard/sip"
 	"github.com/switchboard-go/switchboard/stt"
+	"github.com/switchboard-go/switchboard/tts"
+	"github.com/switchboard-go/switchboard/tts/espeak"
 )
 
 // ErrServerClosed is returned by Serve, ListenAndServe and Dial after Shutdown or Close.
@@ -65,6 +67,19 @@ type Config struct {
 	// STT is the speech recognizer calls use for Transcribe (e.g. stt/pocketsphinx).
 	// Nil means none.
 	STT stt.Recognizer
+	// TTS is the speech engine of Speak. Nil means espeak-ng (tts/espeak), one instance
+	// shared by all calls, when the program is installed; without it Speak fails with
+	// an error wrapping tts.ErrUnavailable that says what to install. Wrap an engine in
+	// tts/cache to synthesize repeated prompts once.
+	TTS tts.Synthesizer
+	// URLCache keeps the audio files Play downloads by URL. Nil means one cache for
+	// this Switchboard with call.URLCacheOptions defaults (64 MiB).
+	URLCache *call.URLCache
+	// InbandDTMF detects DTMF tones in callers' audio as well (see call.Config).
+	InbandDTMF bool
+	// DTMFMode is how SendDTMF sends digits: call.DTMFAuto (zero: RFC 4733 when the peer
+	// negotiated it, else SIP INFO), call.DTMFRFC4733 or call.DTMFInfo.
+	DTMFMode call.DTMFMode
 	// OnEvent, if set, sees every event of every call (inbound and outbound) as it
 	// happens: the Switchboard-wide event stream, for logging and metrics. It runs on
 	// the call's event goroutine and must not block for long.
@@ -107,6 +122,15 @@ func New(cfg Config) (*Switchboard, error) {
 		if _, err := netip.ParseAddr(cfg.AdvertiseAddr); err != nil {
 			return nil, fmt.Errorf("switchboard: AdvertiseAddr %q: %w", cfg.AdvertiseAddr, err)
 		}
+	}
+	if cfg.TTS == nil {
+		// Without the program each call reports it when it speaks.
+		if e, err := espeak.New(espeak.Config{}); err == nil {
+			cfg.TTS = e
+		}
+	}
+	if cfg.URLCache == nil {
+		cfg.URLCache = call.NewURLCache(call.URLCacheOptions{})
 	}
 	s := &Switchboard{cfg: cfg, log: cfg.Logger, calls: map[*call.Call]struct{}{}, clocks: rtpsession.NewClockPool(0, 0)}
 	ep, err := sip.NewEndpoint(sip.EndpointConfig{
@@ -281,6 +305,7 @@ func (s *Switchboard) callConfig() call.Config {
 		SessionExpires: s.cfg.SessionExpires, MinSE: s.cfg.MinSE, OnEvent: s.cfg.OnEvent,
 		STT:  s.cfg.STT,
 		SRTP: s.cfg.SRTP,
+		TTS:  s.cfg.TTS, URLCache: s.cfg.URLCache, InbandDTMF: s.cfg.InbandDTMF, DTMFMode: s.cfg.DTMFMode,
 	}
 	if a := s.Addr(); a != nil {
 		if ua, ok := a.(*net.UDPAddr); ok {

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-go/switchboard/media/rtpsession"
 	"github.com/switchboard-go/switchboard/sip"
 	"github.com/switchboard-go/switchboard/stt"
+	"github.com/switchboard-go/switchboard/tts"
 )
 
 // Direction says who placed the call.
@@ -105,6 +106,18 @@ type Config struct {
 	// STT is the speech recognizer Transcribe (and speech gathering) use. Nil means
 	// none: Transcribe then needs one in its options.
 	STT stt.Recognizer
+	// TTS is the speech engine Speak uses. Nil means espeak-ng (tts/espeak), if the
+	// program is installed; Speak fails with an error wrapping tts.ErrUnavailable if not.
+	TTS tts.Synthesizer
+	// URLCache keeps the files Play downloads by URL. Nil means one per call.
+	URLCache *URLCache
+	// InbandDTMF detects DTMF tones in the caller's audio (media/dtmf) and delivers them
+	// as digits with Source "inband", once per key press also when the peer sends the
+	// same key as RFC 4733 events or SIP INFO. It costs a detector per call.
+	InbandDTMF bool
+	// DTMFMode is how SendDTMF sends digits. Zero means DTMFAuto (RFC 4733 when
+	// negotiated, else SIP INFO).
+	DTMFMode DTMFMode
 	// OnEvent, if set, sees every event of every call as it happens, before the call's
 	// Events channel delivers it (for logging and metrics). It runs on the call's event
 	// goroutine, never on SIP or media goroutines; it must not block for long, and it
@@ -190,6 +203,7 @@ type Call struct {
 	amdGreet   amd.Greeting
 	amdGreeted bool
 	digits     digitHub // received digits to the verbs waiting for them
+	verbs      verbState
 }
 
 type idemEntry struct {
@@ -365,8 +379,9 @@ func (c *Call) Media() (*rtpsession.Session, error) {
 // AudioWriter returns the playout queue as a FrameWriter (see Media).
 func (c *Call) AudioWriter() (media.FrameWriter, error) { return c.Media() }
 
-// SendDTMF sends digits as RFC 4733 telephone events, each held for duration (zero
-// means 100 ms). It returns when they have been sent.
+// SendDTMF sends digits, each held for duration (zero means 100 ms), as RFC 4733
+// telephone events or SIP INFO requests (Config.DTMFMode); 'w' in digits pauses 0.5 s
+// and 'W' 1 s. It returns when they have been sent.
 func (c *Call) SendDTMF(ctx context.Context, digits string, duration time.Duration) error {
 	s, err := c.Media()
 	if err != nil {
@@ -375,10 +390,7 @@ func (c *Call) SendDTMF(ctx context.Context, digits string, duration time.Durati
 	if duration == 0 {
 		duration = 100 * time.Millisecond
 	}
-	if err := s.SendDTMF(ctx, digits, duration, 10); err != nil {
-		return fmt.Errorf("call: send DTMF: %w", err)
-	}
-	return nil
+	return c.sendDTMF(ctx, s, digits, duration)
 }
 
 // allocMedia binds RTP (and RTCP) sockets and describes them for SDP.
@@ -412,6 +424,12 @@ func (c *Call) allocMedia() error {
 
 // startMedia starts the RTP session for negotiated media n.
 func (c *Call) startMedia(n sip.Negotiated) error {
+	fresh := false
+	defer func() {
+		if fresh {
+			c.mediaStarted() // after the unlock: it reads the session through Media
+		}
+	}()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var srtpCfg *rtpsession.SRTPConfig
@@ -485,7 +503,7 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 	// blocking the reader or the shared clock), so a call needs no goroutine to watch
 	// its media.
 	cfg.OnDTMF = func(d rtpsession.Digit) {
-		c.digit(DTMF{base: base{At: d.At}, Digit: d.Digit, Duration: d.Duration, Source: "rfc4733"})
+		c.receiveDigit(DTMF{base: base{At: d.At}, Digit: d.Digit, Duration: d.Duration, Source: "rfc4733"}, d.At)
 	}
 	cfg.OnInactive = c.mediaTimedOut
 	s, err := rtpsession.New(c.rtpConn, cfg)
@@ -495,6 +513,7 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 	c.rtpConn, c.rtcpConn = nil, nil // owned by the session now
 	c.applyDirection(s, n)
 	c.sess = s
+	fresh = true
 	return nil
 }
 
@@ -561,7 +580,7 @@ func (c *Call) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 		// The event goes in before the 200 leaves: the peer sends its next digit only
 		// after our 200, and the stack handles each request on its own goroutine, so
 		// this order is what keeps digits in order.
-		c.digit(DTMF{base: now(), Digit: digit, Duration: dur, Source: "info"})
+		c.receiveDigit(DTMF{base: now(), Digit: digit, Duration: dur, Source: "info"}, time.Now().Add(-dur))
 		respond(tx, req, 200, "OK", nil)
 	default:
 		respond(tx, req, 200, "OK", nil)

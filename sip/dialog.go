@@ -318,6 +318,41 @@ func reinvite(ctx context.Context, target URI, body []byte, headers []Header,
 	return res, nil
 }
 
+// Info sends an INFO request (RFC 6086) in the dialog with a body of contentType (e.g.
+// "application/dtmf-relay") and waits for its final response; a non-2xx one returns a
+// *StatusError.
+func (d *ServerDialog) Info(ctx context.Context, contentType string, body []byte) (*Response, error) {
+	target := d.InviteRequest.Contact()
+	if target == nil {
+		return nil, errors.New("sip: INFO: no remote target")
+	}
+	return info(ctx, target.Address, d.InviteRequest.Transport(), contentType, body, d.DialogServerSession.Do)
+}
+
+// Info sends an INFO request in the dialog; see ServerDialog.Info.
+func (d *ClientDialog) Info(ctx context.Context, contentType string, body []byte) (*Response, error) {
+	if d.InviteResponse == nil || d.InviteResponse.Contact() == nil {
+		return nil, errors.New("sip: INFO: no remote target")
+	}
+	return info(ctx, d.InviteResponse.Contact().Address, d.InviteRequest.Transport(), contentType, body, d.DialogClientSession.Do)
+}
+
+func info(ctx context.Context, target URI, transport, contentType string, body []byte,
+	do func(context.Context, *Request) (*Response, error)) (*Response, error) {
+	req := sipgosip.NewRequest(sipgosip.INFO, *target.Clone())
+	req.SetTransport(transport)
+	req.AppendHeader(sipgosip.NewHeader("Content-Type", contentType))
+	req.SetBody(body)
+	res, err := do(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("sip: INFO: %w", err)
+	}
+	if !res.IsSuccess() {
+		return res, fmt.Errorf("sip: INFO: %w", statusErrorFrom(res))
+	}
+	return res, nil
+}
+
 // reasonHeader is the RFC 3326 Reason header for a Q.850 cause, or nil for zero.
 func reasonHeader(cause Q850) Header {
 	if cause == 0 {

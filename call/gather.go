@@ -1,0 +1,388 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// NoTerminator, as GatherOptions.TerminatingDigit, means no key ends the input.
+const NoTerminator rune = -1
+
+// Gather defaults (those of the reference platforms).
+const (
+	DefaultMaxDigits         = 128
+	DefaultValidDigits       = "0123456789#*"
+	DefaultTerminatingDigit  = '#'
+	DefaultFirstDigitTimeout = 5 * time.Second
+	DefaultInterDigitTimeout = 5 * time.Second
+	DefaultGatherTimeout     = 60 * time.Second
+)
+
+// Prompt is what a Gather plays to ask for input: Text spoken with Speak, or Play
+// options. The zero value plays nothing. The prompt's BargeIn is ignored: the first
+// digit always interrupts a Gather's prompts.
+type Prompt struct {
+	// Text is spoken (Speak) with the Speak options.
+	Text  string
+	Speak SpeakOptions
+	// Play is played instead when Text is empty.
+	Play *PlayOptions
+}
+
+func (p Prompt) empty() bool { return p.Text == "" && p.Play == nil }
+
+// GatherOptions tune Gather. The zero value of each field selects the documented
+// default; negative durations disable that timeout.
+type GatherOptions struct {
+	// Prompt is played at the start of each attempt; the first digit stops it. Digits
+	// pressed while it plays count.
+	Prompt Prompt
+	// InvalidPrompt is played before the next attempt after invalid input (a key not in
+	// ValidDigits, or too few digits), as the reference platforms' invalid_payload.
+	InvalidPrompt Prompt
+	// MinDigits is the fewest digits of valid input. Zero means 1.
+	MinDigits int
+	// MaxDigits ends the input when reached. Zero means DefaultMaxDigits (128).
+	MaxDigits int
+	// ValidDigits are the keys accepted; another key ends the attempt as invalid. Empty
+	// means DefaultValidDigits ("0123456789#*").
+	ValidDigits string
+	// TerminatingDigit ends the input and is not part of it. Zero means '#';
+	// NoTerminator means none.
+	TerminatingDigit rune
+	// FirstDigitTimeout is how long to wait for the first digit once the prompt has
+	// ended. Zero means 5 s.
+	FirstDigitTimeout time.Duration
+	// InterDigitTimeout is how long to wait for each next digit. Zero means 5 s.
+	InterDigitTimeout time.Duration
+	// Timeout bounds each attempt's input, from the end of its prompt. Zero means 60 s.
+	Timeout time.Duration
+	// MaxAttempts is how many times the prompt is played and input awaited while the
+	// input is invalid or missing. Zero means 1.
+	MaxAttempts int
+}
+
+// GatherStatus is the outcome of a Gather, as the status of the reference platforms'
+// call.gather.ended event.
+type GatherStatus string
+
+// Gather statuses.
+const (
+	GatherValid      GatherStatus = "valid"       // enough digits, all valid
+	GatherInvalid    GatherStatus = "invalid"     // a key not in ValidDigits, or too few digits
+	GatherTimeout    GatherStatus = "timeout"     // no digit at all
+	GatherCallHangup GatherStatus = "call_hangup" // the call ended first
+	GatherCancelled  GatherStatus = "cancelled"   // ctx ended first
+	GatherFailed     GatherStatus = "failed"      // a prompt could not be played
+)
+
+// GatherReason says what ended the (last) attempt.
+type GatherReason string
+
+// Gather reasons.
+const (
+	GatherByTerminator        GatherReason = "terminator"
+	GatherByMaxDigits         GatherReason = "max_digits"
+	GatherByFirstDigitTimeout GatherReason = "first_digit_timeout"
+	GatherByInterDigitTimeout GatherReason = "inter_digit_timeout"
+	GatherByTimeout           GatherReason = "timeout"
+	GatherByInvalidDigit      GatherReason = "invalid_digit"
+	GatherByHangup            GatherReason = "call_hangup"
+	GatherByCancel            GatherReason = "cancelled"
+	GatherByPromptError       GatherReason = "prompt_error"
+)
+
+// GatherResult is what Gather collected.
+type GatherResult struct {
+	// Digits are the keys of the last attempt, without the terminating digit (an
+	// invalid key is included, last).
+	Digits string
+	Status GatherStatus
+	Reason GatherReason
+	// Attempts is how many attempts were made.
+	Attempts int
+}
+
+// Gather collects DTMF digits (RFC 4733, SIP INFO and in-band alike), optionally after a
+// prompt that the first digit interrupts. It returns the result with a nil error when
+// the input is valid, invalid or missing after MaxAttempts (see Status and Reason);
+// with ErrCallEnded (status call_hangup) when the call ended, ctx's error (status
+// cancelled) when ctx ended, or the prompt's error (status failed). Each digit is also a
+// call.dtmf.received event, and the result a call.gather.ended event.
+func (c *Call) Gather(ctx context.Context, opts GatherOptions) (GatherResult, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return GatherResult{}, err
+	}
+	digits, unsubscribe := c.subscribeDigits()
+	defer unsubscribe()
+	play := func(ctx context.Context, p Prompt) error {
+		if p.Text != "" {
+			so := p.Speak
+			so.BargeIn = BargeIn{}
+			return c.Speak(ctx, p.Text, so)
+		}
+		po := *p.Play
+		po.BargeIn = BargeIn{}
+		return c.Play(ctx, po)
+	}
+	res, err := runGather(ctx, o, gatherEnv{digits: digits, ended: c.ctx.Done(), play: play})
+	c.events.push(GatherEnded{base: now(), Result: res})
+	return res, err
+}
+
+func (o GatherOptions) withDefaults() (GatherOptions, error) {
+	if o.MinDigits == 0 {
+		o.MinDigits = 1
+	}
+	if o.MaxDigits == 0 {
+		o.MaxDigits = DefaultMaxDigits
+	}
+	if o.ValidDigits == "" {
+		o.ValidDigits = DefaultValidDigits
+	}
+	if o.TerminatingDigit == 0 {
+		o.TerminatingDigit = DefaultTerminatingDigit
+	}
+	if o.FirstDigitTimeout == 0 {
+		o.FirstDigitTimeout = DefaultFirstDigitTimeout
+	}
+	if o.InterDigitTimeout == 0 {
+		o.InterDigitTimeout = DefaultInterDigitTimeout
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultGatherTimeout
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = 1
+	}
+	for _, p := range []Prompt{o.Prompt, o.InvalidPrompt} {
+		if p.Text != "" && p.Play != nil {
+			return o, fmt.Errorf("%w: a Prompt has both Text and Play", ErrInvalidOptions)
+		}
+		if p.Play != nil {
+			if _, err := p.Play.source(); err != nil {
+				return o, err
+			}
+		}
+	}
+	switch {
+	case o.MinDigits < 0 || o.MaxDigits < o.MinDigits:
+		return o, fmt.Errorf("%w: MinDigits %d, MaxDigits %d", ErrInvalidOptions, o.MinDigits, o.MaxDigits)
+	case o.MaxAttempts < 0:
+		return o, fmt.Errorf("%w: MaxAttempts %d", ErrInvalidOptions, o.MaxAttempts)
+	}
+	return o, nil
+}
+
+// gatherEnv is what the Gather loop needs from a call, so that the loop can be tested
+// on its own.
+type gatherEnv struct {
+	digits <-chan DTMF
+	ended  <-chan struct{}
+	play   func(ctx context.Context, p Prompt) error
+}
+
+// runGather runs the attempts of a Gather: prompts on a goroutine of their own,
+// digits and timers here, in one loop around the pure gatherMachine.
+func runGather(ctx context.Context, o GatherOptions, env gatherEnv) (GatherResult, error) {
+	var res GatherResult
+	invalid := false
+	for attempt := 1; ; attempt++ {
+		var prompts []Prompt
+		if invalid && !o.InvalidPrompt.empty() {
+			prompts = append(prompts, o.InvalidPrompt)
+		}
+		if !o.Prompt.empty() {
+			prompts = append(prompts, o.Prompt)
+		}
+		r, err := runAttempt(ctx, o, env, prompts)
+		r.Attempts = attempt
+		res = r
+		if err != nil || attempt >= o.MaxAttempts || (r.Status != GatherInvalid && r.Status != GatherTimeout) {
+			return res, err
+		}
+		invalid = r.Status == GatherInvalid
+	}
+}
+
+func runAttempt(ctx context.Context, o GatherOptions, env gatherEnv, prompts []Prompt) (GatherResult, error) {
+	m := gatherMachine{o: o}
+	promptCtx, stopPrompt := context.WithCancelCause(ctx)
+	defer stopPrompt(errVerbDone)
+	var promptDone chan error
+	if len(prompts) > 0 {
+		promptDone = make(chan error, 1)
+		go func() {
+			for _, p := range prompts {
+				if err := env.play(promptCtx, p); err != nil {
+					promptDone <- err
+					return
+				}
+			}
+			promptDone <- nil
+		}()
+	} else {
+		m.promptEnded(time.Now())
+	}
+	// The prompt goroutine ends once its prompt returns, which stopPrompt makes prompt.
+	defer func() {
+		stopPrompt(errVerbDone)
+		if promptDone != nil {
+			<-promptDone
+		}
+	}()
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var timerC <-chan time.Time
+		if at, ok := m.deadline(); ok {
+			timer.Reset(time.Until(at))
+			timerC = timer.C
+		}
+		select {
+		case d := <-env.digits:
+			if !m.inputStarted {
+				stopPrompt(&InterruptError{By: "dtmf", Digit: d.Digit})
+			}
+			if m.digit(d.Digit, time.Now()) {
+				return m.result(), nil
+			}
+		case err := <-promptDone:
+			promptDone = nil
+			switch {
+			case err == nil, errors.Is(err, ErrInterrupted) && m.inputStarted:
+			case errors.Is(err, ErrCallEnded):
+				return m.end(GatherCallHangup, GatherByHangup), ErrCallEnded
+			case ctx.Err() != nil:
+				return m.end(GatherCancelled, GatherByCancel), ctx.Err()
+			default:
+				return m.end(GatherFailed, GatherByPromptError), fmt.Errorf("call: gather: prompt: %w", err)
+			}
+			if !m.inputStarted {
+				m.promptEnded(time.Now())
+			}
+		case now := <-timerC:
+			if m.expire(now) {
+				return m.result(), nil
+			}
+		case <-ctx.Done():
+			return m.end(GatherCancelled, GatherByCancel), ctx.Err()
+		case <-env.ended:
+			return m.end(GatherCallHangup, GatherByHangup), ErrCallEnded
+		}
+	}
+}
+
+// gatherMachine is one attempt of a Gather as a pure function of its inputs: digits
+// and the passing of time. Input starts when the prompt ends (or the first digit
+// interrupts it); from then on the timers run.
+type gatherMachine struct {
+	o            GatherOptions
+	digits       []rune
+	inputStarted bool
+	inputFrom    time.Time // when input started
+	last         time.Time // when the last digit came
+	status       GatherStatus
+	reason       GatherReason
+}
+
+// promptEnded starts the input phase (and its timers) at now.
+func (m *gatherMachine) promptEnded(now time.Time) {
+	if !m.inputStarted {
+		m.inputStarted, m.inputFrom = true, now
+	}
+}
+
+// digit takes a key pressed at now and reports whether the attempt has ended.
+func (m *gatherMachine) digit(d rune, now time.Time) bool {
+	if m.status != "" {
+		return true
+	}
+	m.promptEnded(now)
+	switch {
+	case d == m.o.TerminatingDigit:
+		if len(m.digits) >= m.o.MinDigits {
+			m.end(GatherValid, GatherByTerminator)
+		} else {
+			m.end(GatherInvalid, GatherByTerminator)
+		}
+		return true
+	case !containsRune(m.o.ValidDigits, d):
+		m.digits = append(m.digits, d)
+		m.end(GatherInvalid, GatherByInvalidDigit)
+		return true
+	}
+	m.digits = append(m.digits, d)
+	m.last = now
+	if len(m.digits) >= m.o.MaxDigits {
+		m.end(GatherValid, GatherByMaxDigits)
+		return true
+	}
+	return false
+}
+
+// deadline is when the next timeout expires; false while the prompt plays or when every
+// timeout is disabled.
+func (m *gatherMachine) deadline() (time.Time, bool) {
+	at, _, ok := m.next()
+	return at, ok
+}
+
+func (m *gatherMachine) next() (time.Time, GatherReason, bool) {
+	if !m.inputStarted || m.status != "" {
+		return time.Time{}, "", false
+	}
+	var at time.Time
+	var why GatherReason
+	consider := func(t time.Time, d time.Duration, r GatherReason) {
+		if d < 0 {
+			return
+		}
+		if e := t.Add(d); why == "" || e.Before(at) {
+			at, why = e, r
+		}
+	}
+	if len(m.digits) == 0 {
+		consider(m.inputFrom, m.o.FirstDigitTimeout, GatherByFirstDigitTimeout)
+	} else {
+		consider(m.last, m.o.InterDigitTimeout, GatherByInterDigitTimeout)
+	}
+	consider(m.inputFrom, m.o.Timeout, GatherByTimeout)
+	return at, why, why != ""
+}
+
+// expire ends the attempt if a timeout has expired at now, and reports whether it has.
+func (m *gatherMachine) expire(now time.Time) bool {
+	if m.status != "" {
+		return true
+	}
+	at, why, ok := m.next()
+	if !ok || now.Before(at) {
+		return false
+	}
+	switch {
+	case len(m.digits) == 0:
+		m.end(GatherTimeout, why)
+	case len(m.digits) >= m.o.MinDigits:
+		m.end(GatherValid, why)
+	default:
+		m.end(GatherInvalid, why)
+	}
+	return true
+}
+
+// end ends the attempt (unless it has ended) and returns the result.
+func (m *gatherMachine) end(s GatherStatus, r GatherReason) GatherResult {
+	if m.status == "" {
+		m.status, m.reason = s, r
+	}
+	return m.result()
+}
+
+func (m *gatherMachine) result() GatherResult {
+	return GatherResult{Digits: string(m.digits), Status: m.status, Reason: m.reason}
+}
