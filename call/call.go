@@ -204,6 +204,9 @@ type Call struct {
 	amdGreeted bool
 	digits     digitHub // received digits to the verbs waiting for them
 	verbs      verbState
+
+	sent sentTap    // what we send, to the recordings
+	recs recordings // running recordings, finished before the Hangup event
 }
 
 type idemEntry struct {
@@ -506,6 +509,7 @@ func (c *Call) startMedia(n sip.Negotiated) error {
 		c.receiveDigit(DTMF{base: base{At: d.At}, Digit: d.Digit, Duration: d.Duration, Source: "rfc4733"}, d.At)
 	}
 	cfg.OnInactive = c.mediaTimedOut
+	cfg.OnSent = c.onSent // our side, for recordings; a no-op while none runs
 	s, err := rtpsession.New(c.rtpConn, cfg)
 	if err != nil {
 		return fmt.Errorf("call: media: %w", err)
@@ -783,6 +787,7 @@ func (c *Call) end(cause *HangupCause) {
 			}
 		}
 		c.log.Info("call ended", "cause", cause.Name, "by", cause.By.String(), "q850", int(cause.Q850))
+		c.finishRecordings() // their RecordingSaved events come before Hangup
 		c.events.push(Hangup{base: now(), Cause: cause})
 		c.events.release()
 		close(c.released)

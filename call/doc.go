@@ -1,6 +1,6 @@
 // Package call is the call object of Switchboard and everything an application does with
 // a call: answer, reject, ring, early media, hang up with a Q.850 cause, hold and
-// unhold, send DTMF, read and write audio, and watch a channel of typed events.
+// unhold, send DTMF, read and write audio, record, and watch a channel of typed events.
 //
 // # Usage
 //
@@ -55,6 +55,48 @@
 // event's Name is the reference platforms' name ("call.answered", "call.hangup",
 // "call.dtmf.received", ...). Every state is also readable by a method (State,
 // Negotiated), so a missed event loses nothing.
+//
+// # Live audio
+//
+// The caller's decoded audio has one source, the RTP session's playout (one frame per
+// ptime), and any number of consumers at once: a recorder, speech recognition, in-band
+// DTMF detection, the application. Listen(w) hands every frame to w on the call's own
+// audio goroutine without copying it (all listeners see the same samples, read-only),
+// resampling only for a listener at another rate; AudioReader(rate) gives a pull-style
+// FrameReader with a buffer of its own (one copy per frame, into a preallocated ring),
+// so a slow reader loses its own oldest audio (Overruns) and holds up nobody. The byte
+// adapters are PCMReader(rate), an io.ReadCloser of s16le PCM that ends with io.EOF
+// when the call does, and PCMWriter(rate), an io.WriteCloser into the same paced
+// playout queue as AudioWriter, Play and Speak: io.Copy from a file plays it in real
+// time.
+//
+// # Recording
+//
+// Record(ctx, RecordOptions) returns a *Recording handle (Pause, Resume, Stop, Wait) once
+// recording has begun, after an optional beep. It records the caller (mono), the caller
+// and us mixed (mono), or both side by side (stereo: caller left, us right), as WAV with
+// 16-bit PCM or μ-law at the call's codec rate, to a file or any io.Writer. It stops on
+// Stop, MaxLength, SilenceTimeout of silence after the first sound (media/vad or an
+// energy threshold), a termination digit, ctx's end or the end of the call, and then
+// emits RecordingSaved ("call.recording.saved") with what was written and why it
+// stopped; a recording running when the call ends is written out before the Hangup
+// event. Pause leaves the paused audio out of the file, as the reference platforms do by
+// default. TrimSilence keeps 100 ms of silence at each end: leading silence is dropped as
+// it comes, trailing silence is held back in memory (up to 30 s) and written only if
+// sound follows.
+//
+// A file is a valid WAV file at every moment: media/wav rewrites its header every second
+// of audio, after that audio, so a crash loses at most about a second. A plain io.Writer,
+// which cannot be rewound, gets a header whose sizes say "unknown" (0xFFFFFFFF); an
+// io.WriteSeeker gets exact ones.
+//
+// No file I/O runs on the media paths. The caller's frames reach a recording through
+// Listen, ours through rtpsession's OnSent hook on the pacing clock; each side is copied
+// into a preallocated single-producer ring (2 s deep) and the recording's own goroutine
+// writes them out every 100 ms of audio. Both sides produce exactly one frame per tick,
+// so pairing them frame by frame keeps the channels in step (to within one frame at the
+// start); a frame lost because the recording fell 2 s behind is replaced by silence and
+// counted (RecordingResult.FramesLost). The per-frame path allocates nothing.
 //
 // # Errors
 //
