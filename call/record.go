@@ -268,7 +268,6 @@ type RecordingResult struct {
 type Recording struct {
 	c    *Call
 	id   string
-	path string
 	ctx  context.Context
 	sess *rtpsession.Session
 	core *recorder
@@ -336,7 +335,7 @@ func (c *Call) Record(ctx context.Context, opts RecordOptions) (*Recording, erro
 	rate := s.SampleRate()
 	frameLen := media.SamplesPer(rate, s.PTime())
 	r := &Recording{
-		c: c, id: opts.ID, path: opts.Path, ctx: ctx, sess: s,
+		c: c, id: opts.ID, ctx: ctx, sess: s,
 		wake: make(chan struct{}, 1),
 		ctl:  make(chan recCtl),
 		hang: make(chan struct{}),
@@ -516,17 +515,15 @@ func (r *Recording) finish() {
 	}
 	core := r.core
 	stop := core.stop
-	if stop != RecordFailed {
-		// Whatever is already paired was recorded before the stop; limits that ended
-		// the recording stopped it at the exact frame.
-		if stop != RecordMaxLength && stop != RecordSilence {
-			core.stop = ""
-			core.drain()
-			if core.stop == RecordFailed {
-				stop = RecordFailed
-			}
+	if stop == RecordHangup {
+		// The audio pump hands over the last frames it had buffered as the media
+		// closes; take them too.
+		core.stop = ""
+		core.drain()
+		if core.stop != RecordFailed {
 			core.stop = stop
 		}
+		stop = core.stop
 	}
 	err := core.finish()
 	size, cerr := r.closeDst()
@@ -732,7 +729,6 @@ func (s *streamWriter) Seek(off int64, whence int) (int64, error) {
 type recorder struct {
 	layout   RecordChannels
 	channels int
-	frameLen int
 	caller   *frameRing
 	sent     *frameRing // nil for RecordCaller
 	w        *wav.Writer
@@ -747,7 +743,7 @@ type recorder struct {
 
 	detect       bool
 	vad          *vad.Detector
-	energyThr    float64 // sum of squares of a silent frame's samples stays below this
+	energyThr    float64 // the mean square of a silent frame's samples stays below this
 	heard        bool    // a sound was heard
 	silentRun    int64
 	silenceLimit int64
@@ -764,7 +760,6 @@ func newRecorder(opts RecordOptions, rate, frameLen int, ptime time.Duration, w 
 	r := &recorder{
 		layout:   opts.Channels,
 		channels: 1,
-		frameLen: frameLen,
 		caller:   newFrameRing(ringN, frameLen, wake, int(frames(wakeEvery))),
 		w:        w,
 	}
@@ -790,7 +785,7 @@ func newRecorder(opts RecordOptions, rate, frameLen int, ptime time.Duration, w 
 			r.vad = d
 		}
 		amp := 32768 * math.Pow(10, opts.SilenceThreshold/20)
-		r.energyThr = amp * amp * float64(frameLen)
+		r.energyThr = amp * amp
 	}
 	if opts.TrimSilence {
 		r.trim = true
@@ -884,8 +879,7 @@ func (r *recorder) isSound(x []int16) bool {
 		f := float64(v)
 		sum += f * f
 	}
-	// Scaled to the frame length, so a short frame is judged by its level too.
-	return sum*float64(r.frameLen) >= r.energyThr*float64(max(len(x), 1))
+	return sum >= r.energyThr*float64(max(len(x), 1))
 }
 
 // write writes one frame in the file's layout: x mono, or x left and y right.

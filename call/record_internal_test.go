@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -404,4 +406,66 @@ func BenchmarkRecorderFrame(b *testing.B) {
 			}
 		})
 	}
+}
+
+// speech synthesises text with espeak-ng at 8 kHz.
+func speech(t *testing.T, text string) []int16 {
+	t.Helper()
+	bin, err := exec.LookPath("espeak-ng")
+	if err != nil {
+		t.Fatalf("espeak-ng not found in PATH: install the Debian package %q (apt-get install espeak-ng)", "espeak-ng")
+	}
+	path := filepath.Join(t.TempDir(), "speech.wav")
+	out, err := exec.Command(bin, "-w", path, text).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	r, err := wav.Open(path, wav.Options{SampleRate: 8000})
+	require.NoError(t, err)
+	defer r.Close()
+	var x []int16
+	for {
+		f, err := r.ReadFrame()
+		if errors.Is(err, io.EOF) {
+			return x
+		}
+		require.NoError(t, err)
+		x = append(x, f.Samples...)
+	}
+}
+
+// With the VAD, a spoken message in line noise is trimmed to the speech and the
+// recording stops once the caller has been quiet for the timeout; the noise alone
+// neither counts as speech nor stops it before anyone spoke.
+func TestRecorderVADSpeech(t *testing.T) {
+	talk := speech(t, "Hello, this is a message for the voicemail. Please call me back.")
+	rng := uint32(1)
+	noise := func() int16 { // white noise at about -55 dBFS
+		rng = rng*1664525 + 1013904223
+		return int16(int32(rng>>16)%120 - 60)
+	}
+	// 2 s of noise, the speech, then 4 s of noise.
+	var signal []int16
+	for range 16000 {
+		signal = append(signal, noise())
+	}
+	for _, v := range talk {
+		signal = append(signal, v+noise())
+	}
+	for range 32000 {
+		signal = append(signal, noise())
+	}
+	r, w, mf := testRecorder(t, RecordOptions{TrimSilence: true, SilenceTimeout: 1500 * time.Millisecond})
+	require.NotNil(t, r.vad, "8 kHz picks the VAD")
+	feed(r, len(signal)/160, func(i int, a, _ []int16) { copy(a, signal[i*160:]) })
+	assert.Equal(t, RecordSilence, r.stop)
+	require.NoError(t, r.finish())
+	require.NoError(t, w.Close())
+	_, ch := readBack(t, mf.b)
+	got := time.Duration(len(ch[0])) * time.Second / 8000
+	spoken := time.Duration(len(talk)) * time.Second / 8000
+	t.Logf("speech %v (espeak-ng's file, its own silence included); trimmed recording %v", spoken, got)
+	assert.Less(t, got, spoken+500*time.Millisecond, "the leading and trailing noise are gone")
+	assert.Greater(t, got, spoken-time.Second, "the speech is kept")
+	// Stopped 1.5 s (75 frames) after the speech ended, give or take the VAD's
+	// hangover and espeak-ng's own trailing silence.
+	assert.InDelta(t, (16000+len(talk))/160+75, r.frames, 25)
 }
