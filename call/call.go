@@ -733,6 +733,12 @@ func (c *Call) hangup(ctx context.Context, cause *HangupCause) error {
 	}
 	// End first, so the dialog ending under the BYE is not taken for a remote hangup.
 	c.end(cause)
+	// Ending the call cancels the call's own context; a ctx derived from it (the
+	// handler's, usually) must not cut short the wait for the BYE's answer.
+	var hc *HangupCause
+	if errors.As(context.Cause(ctx), &hc) {
+		ctx = context.WithoutCancel(ctx)
+	}
 	switch {
 	case st == StateAnswered:
 		byeCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
