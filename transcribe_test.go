@@ -85,7 +85,7 @@ func transcribeCall(t *testing.T, rec stt.Recognizer, codecs media.CodecSet, wav
 	return r.finals, r.events
 }
 
-func flite(t *testing.T, voice, text string) string {
+func fliteWAV(t *testing.T, voice, text string) string {
 	t.Helper()
 	prog := peer.RequireProgram(t, "flite", "flite")
 	p := filepath.Join(t.TempDir(), "speech.wav")
@@ -98,7 +98,7 @@ func flite(t *testing.T, voice, text string) string {
 func TestTranscribeScripted(t *testing.T) {
 	rec := &stttest.Script{Trigger: stttest.BySpeech, Partials: true,
 		Utterances: []stttest.Utterance{{Text: "I would like to pay my bill", Confidence: 0.9}}}
-	finals, events := transcribeCall(t, rec, media.CodecSet{media.PCMU()}, flite(t, "kal", "I would like to pay my bill"))
+	finals, events := transcribeCall(t, rec, media.CodecSet{media.PCMU()}, fliteWAV(t, "kal", "I would like to pay my bill"))
 	require.Len(t, finals, 1)
 	assert.Equal(t, "I would like to pay my bill", finals[0].Text)
 	assert.Equal(t, "caller", finals[0].Track)
@@ -113,7 +113,7 @@ func TestTranscribePocketsphinx(t *testing.T) {
 	rec, err := pocketsphinx.New(pocketsphinx.Config{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = rec.Close() })
-	finals, _ := transcribeCall(t, rec, media.CodecSet{media.G722()}, flite(t, "slt", "one two three four"))
+	finals, _ := transcribeCall(t, rec, media.CodecSet{media.G722()}, fliteWAV(t, "slt", "one two three four"))
 	require.NotEmpty(t, finals)
 	assert.Equal(t, "one two three four", strings.TrimSpace(finals[0].Text))
 }
