@@ -232,6 +232,12 @@ func TestPlayBackground(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	require.NoError(t, vc.caller.Hangup(ctx, 0))
 	assert.ErrorIs(t, pb.Wait(ctx), call.ErrCallEnded)
+	vc.events.waitEvent(t, func(e call.Event) bool { _, ok := e.(call.Hangup); return ok })
+	all := vc.events.snapshot()
+	last, hangup := all[len(all)-2], all[len(all)-1]
+	require.IsType(t, call.PlaybackEnded{}, last, "the playback's end is reported before the hangup")
+	assert.Equal(t, call.PlaybackCallHangup, last.(call.PlaybackEnded).Status)
+	assert.IsType(t, call.Hangup{}, hangup)
 	_, err = vc.callee.PlayBackground(ctx, call.PlayOptions{Tone: &music})
 	assert.True(t, errors.Is(err, call.ErrCallEnded), "after the end: %v", err)
 }

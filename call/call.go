@@ -794,6 +794,7 @@ func (c *Call) end(cause *HangupCause) {
 		}
 		c.log.Info("call ended", "cause", cause.Name, "by", cause.By.String(), "q850", int(cause.Q850))
 		c.finishRecordings() // their RecordingSaved events come before Hangup
+		c.finishVerbs()      // so do the ended events of verbs the end cut short
 		c.events.push(Hangup{base: now(), Cause: cause})
 		c.events.release()
 		close(c.released)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -110,11 +111,15 @@ type GatherResult struct {
 // the input is valid, invalid or missing after MaxAttempts (see Status and Reason);
 // with ErrCallEnded (status call_hangup) when the call ended, ctx's error (status
 // cancelled) when ctx ended, or the prompt's error (status failed). Each digit is also a
-// call.dtmf.received event, and the result a call.gather.ended event.
+// call.dtmf.received event, and the result a call.gather.ended event (not for a Gather
+// called on an ended call).
 func (c *Call) Gather(ctx context.Context, opts GatherOptions) (GatherResult, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
 		return GatherResult{}, err
+	}
+	if c.State() == StateEnded {
+		return GatherResult{Status: GatherCallHangup, Reason: GatherByHangup}, ErrCallEnded
 	}
 	digits, unsubscribe := c.subscribeDigits()
 	defer unsubscribe()
@@ -128,8 +133,22 @@ func (c *Call) Gather(ctx context.Context, opts GatherOptions) (GatherResult, er
 		po.BargeIn = BargeIn{}
 		return c.Play(ctx, po)
 	}
-	res, err := runGather(ctx, o, gatherEnv{digits: digits, ended: c.ctx.Done(), play: play})
-	c.events.push(GatherEnded{base: now(), Result: res})
+	var mu sync.Mutex
+	var partial GatherResult // what the call's end reports if it comes first
+	rv := c.startVerb(func() Event {
+		mu.Lock()
+		defer mu.Unlock()
+		r := partial
+		r.Status, r.Reason = GatherCallHangup, GatherByHangup
+		return GatherEnded{base: now(), Result: r}
+	})
+	progress := func(r GatherResult) {
+		mu.Lock()
+		partial = r
+		mu.Unlock()
+	}
+	res, err := runGather(ctx, o, gatherEnv{digits: digits, ended: c.ctx.Done(), play: play, progress: progress})
+	c.endVerb(rv, GatherEnded{base: now(), Result: res})
 	return res, err
 }
 
@@ -183,6 +202,8 @@ type gatherEnv struct {
 	digits <-chan DTMF
 	ended  <-chan struct{}
 	play   func(ctx context.Context, p Prompt) error
+	// progress, if set, sees the attempt's input after each digit.
+	progress func(GatherResult)
 }
 
 // runGather runs the attempts of a Gather: prompts on a goroutine of their own,
@@ -190,7 +211,11 @@ type gatherEnv struct {
 func runGather(ctx context.Context, o GatherOptions, env gatherEnv) (GatherResult, error) {
 	var res GatherResult
 	invalid := false
+	if env.progress == nil {
+		env.progress = func(GatherResult) {}
+	}
 	for attempt := 1; ; attempt++ {
+		env.progress(GatherResult{Attempts: attempt})
 		var prompts []Prompt
 		if invalid && !o.InvalidPrompt.empty() {
 			prompts = append(prompts, o.InvalidPrompt)
@@ -198,7 +223,7 @@ func runGather(ctx context.Context, o GatherOptions, env gatherEnv) (GatherResul
 		if !o.Prompt.empty() {
 			prompts = append(prompts, o.Prompt)
 		}
-		r, err := runAttempt(ctx, o, env, prompts)
+		r, err := runAttempt(ctx, o, env, prompts, attempt)
 		r.Attempts = attempt
 		res = r
 		if err != nil || attempt >= o.MaxAttempts || (r.Status != GatherInvalid && r.Status != GatherTimeout) {
@@ -208,7 +233,7 @@ func runGather(ctx context.Context, o GatherOptions, env gatherEnv) (GatherResul
 	}
 }
 
-func runAttempt(ctx context.Context, o GatherOptions, env gatherEnv, prompts []Prompt) (GatherResult, error) {
+func runAttempt(ctx context.Context, o GatherOptions, env gatherEnv, prompts []Prompt, attempt int) (GatherResult, error) {
 	m := gatherMachine{o: o}
 	promptCtx, stopPrompt := context.WithCancelCause(ctx)
 	defer stopPrompt(errVerbDone)
@@ -248,7 +273,11 @@ func runAttempt(ctx context.Context, o GatherOptions, env gatherEnv, prompts []P
 			if !m.inputStarted {
 				stopPrompt(&InterruptError{By: "dtmf", Digit: d.Digit})
 			}
-			if m.digit(d.Digit, time.Now()) {
+			ended := m.digit(d.Digit, time.Now())
+			r := m.result()
+			r.Attempts = attempt
+			env.progress(r)
+			if ended {
 				return m.result(), nil
 			}
 		case err := <-promptDone:

@@ -43,9 +43,12 @@ func (m DTMFMode) String() string {
 }
 
 // dedupWindow is how far apart, beyond their overlap, two reports of a key from
-// different sources may lie and still be one press. It covers the in-band detector's
-// timing error and a peer that sends its INFO at the start or at the end of the press.
-const dedupWindow = 100 * time.Millisecond
+// different sources may lie and still be one press. It covers the error of the in-band
+// tone's estimated start (a few tens of milliseconds), a peer that sends its INFO at
+// the start or at the end of the press, and a peer that holds its audio back while it
+// sends RFC 4733 events, as rtpsession does, so that the tone follows the event's end
+// packets and the gap between digits (about 120 ms after the event on our own sender).
+const dedupWindow = 150 * time.Millisecond
 
 // dedupKeep is how long a delivered digit is remembered for matching.
 const dedupKeep = 2 * time.Second
@@ -185,8 +188,15 @@ func (w *inbandWriter) onDigit(d dtmf.Detection) {
 const dtmfPause = 500 * time.Millisecond
 
 // sendDTMF sends digits in the Config's mode, honouring 'w' (0.5 s) and 'W' (1 s)
-// pauses between them.
+// pauses between them. Concurrent calls take turns, in order, rather than fail.
 func (c *Call) sendDTMF(ctx context.Context, s *rtpsession.Session, digits string, duration time.Duration) error {
+	turn := c.verbs.dtmfTurn()
+	select {
+	case turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-turn }()
 	mode := c.cfg.DTMFMode
 	if mode == DTMFAuto {
 		mode = DTMFRFC4733

@@ -274,17 +274,70 @@ type playJob struct {
 type verbState struct {
 	slotOnce sync.Once
 	slot     chan struct{} // holds a token while a verb plays: one at a time, FIFO
+	dtmfOnce sync.Once
+	dtmf     chan struct{} // holds a token while SendDTMF sends
 
-	mu     sync.Mutex
-	tts    tts.Synthesizer // the default engine, made on first Speak when Config has none
-	urls   *URLCache       // made on first URL play when Config has none
-	dedup  digitDedup
-	inband bool // in-band detection started
+	mu      sync.Mutex
+	tts     tts.Synthesizer // the default engine, made on first Speak when Config has none
+	urls    *URLCache       // made on first URL play when Config has none
+	dedup   digitDedup
+	inband  bool                      // in-band detection started
+	running map[*runningVerb]struct{} // verbs whose ended event is still due
+	ended   bool                      // the call ended: finishVerbs ran
+}
+
+// runningVerb is a verb whose ended event has not been pushed yet. If the call ends
+// first, finishVerbs pushes the event onHangup returns (status call_hangup) before the
+// Hangup event, so that Hangup stays the last event and no verb's end goes unreported.
+type runningVerb struct {
+	onHangup func() Event
+}
+
+// startVerb registers a running verb.
+func (c *Call) startVerb(onHangup func() Event) *runningVerb {
+	v := &runningVerb{onHangup: onHangup}
+	c.verbs.mu.Lock()
+	defer c.verbs.mu.Unlock()
+	if c.verbs.running == nil {
+		c.verbs.running = map[*runningVerb]struct{}{}
+	}
+	if !c.verbs.ended {
+		c.verbs.running[v] = struct{}{}
+	}
+	return v
+}
+
+// endVerb pushes the verb's ended event, unless finishVerbs already pushed one.
+func (c *Call) endVerb(v *runningVerb, ev Event) {
+	c.verbs.mu.Lock()
+	defer c.verbs.mu.Unlock()
+	if _, ok := c.verbs.running[v]; !ok && c.verbs.ended {
+		return
+	}
+	delete(c.verbs.running, v)
+	c.events.push(ev) // under the lock: ordered against finishVerbs and its Hangup
+}
+
+// finishVerbs runs once, when the call ends, before the Hangup event: the verbs still
+// running report their end (status call_hangup) now.
+func (c *Call) finishVerbs() {
+	c.verbs.mu.Lock()
+	defer c.verbs.mu.Unlock()
+	c.verbs.ended = true
+	for v := range c.verbs.running {
+		c.events.push(v.onHangup())
+	}
+	clear(c.verbs.running)
 }
 
 func (v *verbState) turn() chan struct{} {
 	v.slotOnce.Do(func() { v.slot = make(chan struct{}, 1) })
 	return v.slot
+}
+
+func (v *verbState) dtmfTurn() chan struct{} {
+	v.dtmfOnce.Do(func() { v.dtmf = make(chan struct{}, 1) })
+	return v.dtmf
 }
 
 // playJob prepares opts for render: it checks them and fetches what must be fetched
@@ -459,10 +512,11 @@ func (c *Call) render(ctx context.Context, j *playJob) error {
 	defer stop(errVerbDone)
 
 	rate := s.SampleRate()
+	rv := c.startVerb(func() Event { return j.endedEvent(PlaybackCallHangup, nil) })
 	r, err := openAt(runCtx, j, rate)
 	if err != nil {
 		err = fmt.Errorf("call: play: %w", err)
-		c.pushEnded(j, PlaybackFailed, err)
+		c.endVerb(rv, j.endedEvent(PlaybackFailed, err))
 		return err
 	}
 	c.pushStarted(j)
@@ -506,7 +560,7 @@ func (c *Call) render(ctx context.Context, j *playJob) error {
 	}
 
 	status, err := c.outcome(ctx, runCtx, playErr)
-	c.pushEnded(j, status, err)
+	c.endVerb(rv, j.endedEvent(status, err))
 	return err
 }
 
@@ -621,15 +675,15 @@ func (c *Call) pushStarted(j *playJob) {
 	c.events.push(PlaybackStarted{base: now(), Source: j.name})
 }
 
-func (c *Call) pushEnded(j *playJob, st PlaybackStatus, err error) {
+// endedEvent is the job's ended event (Err only for failures and interruptions).
+func (j *playJob) endedEvent(st PlaybackStatus, err error) Event {
 	if st == PlaybackCompleted || st == PlaybackStopped || st == PlaybackCallHangup {
 		err = nil
 	}
 	if j.speak {
-		c.events.push(SpeakEnded{base: now(), Text: j.name, Status: st, Err: err})
-		return
+		return SpeakEnded{base: now(), Text: j.name, Status: st, Err: err}
 	}
-	c.events.push(PlaybackEnded{base: now(), Source: j.name, Status: st, Err: err})
+	return PlaybackEnded{base: now(), Source: j.name, Status: st, Err: err}
 }
 
 // watchDigits stops the verb (cause *InterruptError) on the first received digit that
