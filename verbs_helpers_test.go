@@ -2,7 +2,6 @@ package switchboard_test
 
 import (
 	"context"
-	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -191,11 +190,3 @@ func (tp *verbsTap) waitLoud(t *testing.T, m int) int {
 // settle waits long enough for audio sent before it to have come out of the far
 // side's jitter buffer.
 func settle() { time.Sleep(150 * time.Millisecond) }
-
-// verbsListenUDP is a UDP socket on loopback for tests.
-func verbsListenUDP(t *testing.T) net.PacketConn {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
-	return c
-}

@@ -56,6 +56,79 @@
 // "call.dtmf.received", ...). Every state is also readable by a method (State,
 // Negotiated), so a missed event loses nothing.
 //
+// # Verbs
+//
+// Play, Speak and Gather are what an IVR is made of:
+//
+//	if err := c.Speak(ctx, "Welcome.", call.SpeakOptions{}); err != nil {
+//		return err
+//	}
+//	res, err := c.Gather(ctx, call.GatherOptions{
+//		Prompt:      call.Prompt{Text: "For sales press 1, for support press 2."},
+//		MaxDigits:   1,
+//		ValidDigits: "12",
+//		MaxAttempts: 3,
+//		InvalidPrompt: call.Prompt{Text: "Sorry, that is not an option."},
+//	})
+//
+// Play plays a WAV file (any encoding, rate and channel count media/wav reads,
+// resampled to the call's rate), a WAV io.Reader, an http(s) URL of a WAV file
+// (downloaded once into a URLCache, bounded, shared by a Switchboard's calls), a
+// generated tone, or any FrameReader, Loop times. PlayBackground does the same on a
+// goroutine of the call and returns a *Playback to Stop, Pause, Resume and Wait for (hold
+// music). Speak speaks text (or SSML) through Config.TTS; the default is espeak-ng
+// (tts/espeak), found on PATH, and without it Speak fails with an error wrapping
+// tts.ErrUnavailable that names the package to install. Speech is streamed: frames go
+// to the playout queue as the engine produces them, so the caller hears the start of a
+// long text before its end is synthesized (about 10 ms of espeak-ng start-up, then the
+// pacer's next 20 ms tick; see BenchmarkSpeakFirstPacket in package switchboard).
+//
+// Play and Speak return once their audio has played out (the last packet is on the
+// wire), not when it was queued. Audio verbs on one call take turns in the order they
+// were called, as consecutive plays queue up on the reference platforms; a background
+// playback keeps its turn until it ends. Cancelling a verb's ctx stops it within a
+// frame: the playout queue is cleared at once (rtpsession's Clear), and the call goes on.
+//
+// BargeIn stops a Play or Speak early on a received digit (optionally only some keys)
+// and/or when the caller starts speaking (media/vad on the caller's audio): the verb
+// returns an *InterruptError (errors.Is(err, ErrInterrupted)) and the queue is cleared,
+// so the caller hears at most the packet already being sent. The reaction itself takes
+// microseconds; the rest is the wait for the pacer's next tick, 0 to 20 ms (see
+// BenchmarkBargeInSIPp).
+//
+// Gather collects digits with a prompt that the first digit interrupts (digits pressed
+// during the prompt count), minimum and maximum digits, valid keys, a terminating key,
+// first-digit, inter-digit and overall timeouts, and attempts with an invalid-input
+// prompt. Its GatherResult says what was gathered, the status (valid, invalid, timeout,
+// call_hangup, cancelled, or failed when a prompt could not be played) and why the input
+// ended (terminator, max_digits, a timeout, an invalid key). Its timing is a pure state
+// machine tested on a fake clock.
+//
+// Each verb reports itself in events named as on the reference platforms:
+// PlaybackStarted/PlaybackEnded ("call.playback.started", "call.playback.ended", with
+// status completed, stopped, interrupted, failed or call_hangup), SpeakStarted/SpeakEnded
+// ("call.speak.started", "call.speak.ended") and GatherEnded ("call.gather.ended"). A
+// verb cut short by the end of the call reports its end (status call_hangup) before the
+// Hangup event, which stays the last.
+//
+// A blocking verb runs on its caller's goroutine, with one more for a DTMF barge-in
+// watcher or a Gather's prompt while they last; PlayBackground's playback runs on a
+// goroutine the call owns (Close waits for it). Speech barge-in and in-band DTMF
+// detection run as listeners on the call's audio goroutine (see Live audio).
+//
+// # DTMF
+//
+// Digits arrive as RFC 4733 events, SIP INFO requests (application/dtmf-relay or
+// application/dtmf) and, with Config.InbandDTMF, as tones in the caller's audio (ITU-T
+// Q.24 detection, media/dtmf). Each key press is delivered once, as a DTMF event
+// ("call.dtmf.received") and to a running Gather or barge-in: a peer that reports a press
+// two ways (events and the tone, or events and INFO) has the second report dropped when
+// it is the same key from another source and overlaps the first in time, give or take
+// 150 ms (matched one to one, so a key pressed twice stays two digits). SendDTMF sends
+// RFC 4733 events, or SIP INFO (one request per key, each after the previous one's
+// response) when Config.DTMFMode says so or the peer did not negotiate telephone-event;
+// 'w' and 'W' in the digits pause 0.5 s and 1 s. Concurrent SendDTMF calls take turns.
+//
 // # Live audio
 //
 // The caller's decoded audio has one source, the RTP session's playout (one frame per

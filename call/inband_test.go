@@ -5,6 +5,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-go/switchboard/media"
+	"github.com/switchboard-go/switchboard/media/dtmf"
 )
 
 // One key press reported several ways is one digit; separate presses stay separate.
@@ -69,4 +73,45 @@ func TestDigitDedupForgets(t *testing.T) {
 		assert.True(t, d.admit('1', "rfc4733", at, at.Add(100*time.Millisecond)))
 	}
 	assert.LessOrEqual(t, len(d.recent), 11)
+}
+
+// The in-band detector's place in the audio fan-out allocates nothing per frame.
+func TestInbandWriterAllocs(t *testing.T) {
+	det, err := dtmf.NewDetector(dtmf.DetectorConfig{SampleRate: 8000})
+	require.NoError(t, err)
+	w := &inbandWriter{det: det}
+	r, err := media.NewToneReader(media.Tone{Frequencies: []float64{697, 1209}, Level: -10, Cadence: []time.Duration{100 * time.Millisecond, 100 * time.Millisecond}}, 8000, 0)
+	require.NoError(t, err)
+	var detections int
+	det2, err := dtmf.NewDetector(dtmf.DetectorConfig{SampleRate: 8000, OnDigit: func(d dtmf.Detection) {
+		if d.Kind == dtmf.DigitEnd {
+			detections++
+		}
+	}})
+	require.NoError(t, err)
+	w2 := &inbandWriter{det: det2}
+	allocs := testing.AllocsPerRun(200, func() {
+		f, _ := r.ReadFrame()
+		_ = w.WriteFrame(f)
+	})
+	assert.Zero(t, allocs)
+	for range 50 { // 1 s: five key presses of '1'
+		f, _ := r.ReadFrame()
+		require.NoError(t, w2.WriteFrame(f))
+	}
+	assert.Equal(t, 5, detections)
+	assert.Equal(t, time.Second, w2.consumed)
+}
+
+func BenchmarkInbandWriter(b *testing.B) {
+	det, err := dtmf.NewDetector(dtmf.DetectorConfig{SampleRate: 8000})
+	require.NoError(b, err)
+	w := &inbandWriter{det: det}
+	r, err := media.NewToneReader(media.Beep(1000, 0), 8000, 0)
+	require.NoError(b, err)
+	f, _ := r.ReadFrame()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = w.WriteFrame(f)
+	}
 }
