@@ -14,6 +14,8 @@ import (
 	"github.com/switchboard-go/switchboard"
 	"github.com/switchboard-go/switchboard/call"
 	"github.com/switchboard-go/switchboard/internal/peer/sipp"
+	"github.com/switchboard-go/switchboard/media"
+	"github.com/switchboard-go/switchboard/tts"
 	"github.com/switchboard-go/switchboard/tts/ttstest"
 )
 
@@ -50,6 +52,7 @@ func TestGatherPrompt(t *testing.T) {
 // clock here, kept short (the state machine's timing is tested on a fake clock in
 // package call).
 func TestGatherStatuses(t *testing.T) {
+	t.Parallel() // mostly waiting on real time
 	synth := &ttstest.Tone{Word: 100 * time.Millisecond, Gap: 20 * time.Millisecond}
 	vc := verbsDial(t, switchboard.Config{TTS: synth}, switchboard.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -296,6 +299,7 @@ func TestGatherSIPpPcapDTMF(t *testing.T) {
 
 // The built-in uac_pcap scenario: 7 s of speech (PCMA), then the key 1 as RFC 4733.
 func TestGatherSIPpBuiltinPcap(t *testing.T) {
+	t.Parallel() // mostly waiting on real time
 	got := make(chan call.GatherResult, 1)
 	var heard time.Duration
 	sb := startWith(t, switchboard.Config{MediaTimeout: -1, Handler: call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
@@ -325,4 +329,29 @@ func TestGatherSIPpBuiltinPcap(t *testing.T) {
 	assert.Equal(t, call.GatherResult{Digits: "1", Status: call.GatherValid, Reason: call.GatherByMaxDigits, Attempts: 1}, res)
 	t.Logf("speech heard before the digit: %v", heard)
 	assert.Greater(t, heard, 3*time.Second, "the capture's speech reached the call")
+}
+
+// slowStart is an engine that has produced nothing yet: Synthesize waits until ctx ends.
+type slowStart struct{}
+
+func (slowStart) Synthesize(ctx context.Context, _ string, _ tts.Options) (media.FrameReadCloser, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A key pressed before the prompt's engine has started still counts and stops the
+// prompt; the Gather does not fail.
+func TestGatherPromptInterruptedWhileStarting(t *testing.T) {
+	vc := verbsDial(t, switchboard.Config{TTS: slowStart{}}, switchboard.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_ = vc.caller.SendDTMF(ctx, "7#", 60*time.Millisecond)
+	}()
+	res, err := vc.callee.Gather(ctx, call.GatherOptions{Prompt: call.Prompt{Text: "menu"}})
+	require.NoError(t, err)
+	assert.Equal(t, call.GatherResult{Digits: "7", Status: call.GatherValid, Reason: call.GatherByTerminator, Attempts: 1}, res)
+	ended := vc.events.waitEvent(t, func(e call.Event) bool { _, ok := e.(call.SpeakEnded); return ok }).(call.SpeakEnded)
+	assert.Equal(t, call.PlaybackInterrupted, ended.Status)
 }

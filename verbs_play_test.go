@@ -42,6 +42,7 @@ func verbsSox(t *testing.T, dir string, freq float64, d time.Duration, rate, cha
 // WAV files of several encodings, rates and channel counts play at the call's rate:
 // the far end hears each file's tone, in turn.
 func TestPlayWAVFormats(t *testing.T) {
+	t.Parallel() // mostly waiting on real time
 	vc := verbsDial(t, switchboard.Config{}, switchboard.Config{})
 	tap := tapAudio(t, vc.caller)
 	dir := t.TempDir()
@@ -115,6 +116,7 @@ func TestPlayReturnsAfterPlayout(t *testing.T) {
 // Sources other than files: a WAV io.Reader (seekable or not, looped), a tone, frames
 // at another rate (looped), a WAV over HTTP downloaded once for every play.
 func TestPlaySources(t *testing.T) {
+	t.Parallel() // mostly waiting on real time
 	var downloads atomic.Int32
 	wav16k := audiotest.EncodeWAV(audiotest.Sine(16000, 600, 400*time.Millisecond, -6), 16000)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -120,6 +120,7 @@ func TestSpeakStreams(t *testing.T) {
 // The default engine is espeak-ng: real speech reaches the far end, where voice
 // activity detection finds it; SSML is understood; unknown voices are refused.
 func TestSpeakEspeak(t *testing.T) {
+	t.Parallel() // mostly waiting on real time
 	vc := verbsDial(t, switchboard.Config{}, switchboard.Config{})
 	tap := tapAudio(t, vc.caller)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -515,8 +515,8 @@ func (c *Call) render(ctx context.Context, j *playJob) error {
 	rv := c.startVerb(func() Event { return j.endedEvent(PlaybackCallHangup, nil) })
 	r, err := openAt(runCtx, j, rate)
 	if err != nil {
-		err = fmt.Errorf("call: play: %w", err)
-		c.endVerb(rv, j.endedEvent(PlaybackFailed, err))
+		status, err := c.outcome(ctx, runCtx, &sourceError{err})
+		c.endVerb(rv, j.endedEvent(status, err))
 		return err
 	}
 	c.pushStarted(j)
