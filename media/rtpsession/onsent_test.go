@@ -51,6 +51,9 @@ func TestOnSentMatchesTheWire(t *testing.T) {
 			if i == 0 {
 				require.EqualValues(t, 0, p.PayloadType)
 			}
+			// The hook runs after the write, on the clock's goroutine: let that tick
+			// finish before looking.
+			synctest.Wait()
 			frames := log.get()
 			require.Greater(t, len(frames), i, "OnSent ran for packet %d", i)
 			f := frames[i]

@@ -177,7 +177,8 @@ func TestSRTPWrongKeyAndPlainRTP(t *testing.T) {
 				assert.Zero(t, sb.RTCPReceived)
 				assert.GreaterOrEqual(t, sb.SRTPAuthFailures, sa.PacketsSent, "every RTP packet failed")
 				assert.Positive(t, sb.RTCPDropped, "SRTCP failed too")
-				assert.Equal(t, sb.SRTPAuthFailures, sa.PacketsSent+sb.RTCPDropped)
+				// One packet may still be between the sockets when the counters are read.
+				assert.InDelta(t, sa.PacketsSent+sb.RTCPDropped, sb.SRTPAuthFailures, 1)
 				assert.Zero(t, sb.SRTPReplays)
 			})
 		})
