@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -244,8 +245,9 @@ func verbsDialB(b *testing.B, cfgA switchboard.Config) *verbsCall {
 		<-ctx.Done()
 		return nil
 	})
-	cfgA.MediaTimeout, cfgA.Codecs = -1, media.CodecSet{media.PCMU()}
-	cfgB := switchboard.Config{MediaTimeout: -1, Codecs: media.CodecSet{media.PCMU()}}
+	quiet := slog.New(slog.DiscardHandler)
+	cfgA.MediaTimeout, cfgA.Codecs, cfgA.Logger = -1, media.CodecSet{media.PCMU()}, quiet
+	cfgB := switchboard.Config{MediaTimeout: -1, Codecs: media.CodecSet{media.PCMU()}, Logger: quiet}
 	var sbs []*switchboard.Switchboard
 	for _, cfg := range []switchboard.Config{cfgA, cfgB} {
 		sb, err := switchboard.New(cfg)
@@ -276,7 +278,7 @@ func BenchmarkBargeInSIPp(b *testing.B) {
 	}
 	runs := make(chan run, 1)
 	tone := media.Beep(1000, time.Minute)
-	sb, err := switchboard.New(switchboard.Config{MediaTimeout: -1, Handler: call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
+	sb, err := switchboard.New(switchboard.Config{MediaTimeout: -1, Logger: slog.New(slog.DiscardHandler), Handler: call.HandlerFunc(func(ctx context.Context, c *call.Call) error {
 		if err := c.Answer(ctx, call.AnswerOptions{}); err != nil {
 			return err
 		}
