@@ -104,6 +104,23 @@
 // ended (terminator, max_digits, a timeout, an invalid key). Its timing is a pure state
 // machine tested on a fake clock.
 //
+// Gather takes spoken answers too (Input InputSpeech, or InputBoth for keys or speech,
+// whichever comes first; SpeechOptions). Each attempt opens a session on the recognizer
+// (SpeechOptions.Recognizer or Config.STT; ErrNoRecognizer without one) and feeds it the
+// caller's audio through Listen, at the codec's rate (8 kHz for G.711, so that an engine
+// can apply its narrowband settings; 16 kHz for G.722), behind a media/vad detector. The
+// detector's start of speech interrupts the prompt; the first recognised word makes
+// speech win (a key first makes keys win and stops the recognizer); the utterance's final
+// result is the answer, valid when it has words and, with SpeechOptions.Phrases, holds
+// one of them (the recognizer is given stt.WordListGrammar of the phrases). NoInputTimeout,
+// MaxSpeechTime and EndSilence bound the answer; Transcript, Confidence and Phrase are in
+// the result and in call.gather.ended. The recognizer's results are drained on a
+// goroutine the Gather owns and stops before it returns, whatever ends it. The detector
+// learns the line's noise from the first 100 ms of each attempt, so speech already under
+// way when a Gather starts is not seen to start (the recognizer may still catch it). With
+// pocketsphinx and a grammar, an answer comes about 0.56 s after the caller's last word,
+// EndSilence (600 ms) after the detector's last speech-like frame (examples/ivr).
+//
 // Each verb reports itself in events named as on the reference platforms:
 // PlaybackStarted/PlaybackEnded ("call.playback.started", "call.playback.ended", with
 // status completed, stopped, interrupted, failed or call_hangup), SpeakStarted/SpeakEnded

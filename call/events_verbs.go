@@ -78,7 +78,8 @@ type SpeakEnded struct {
 	Err error
 }
 
-// GatherEnded: a Gather ended; Result holds the digits, the status and why.
+// GatherEnded: a Gather ended; Result holds the digits or, when speech answered, the
+// transcript with its confidence and matched phrase, the status and why.
 type GatherEnded struct {
 	base
 	Result GatherResult

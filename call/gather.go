@@ -23,7 +23,8 @@ const (
 
 // Prompt is what a Gather plays to ask for input: Text spoken with Speak, or Play
 // options. The zero value plays nothing. The prompt's BargeIn is ignored: the first
-// digit always interrupts a Gather's prompts.
+// digit (and, when the Gather takes speech, the start of speech) always interrupts a
+// Gather's prompts.
 type Prompt struct {
 	// Text is spoken (Speak) with the Speak options.
 	Text  string
@@ -37,11 +38,17 @@ func (p Prompt) empty() bool { return p.Text == "" && p.Play == nil }
 // GatherOptions tune Gather. The zero value of each field selects the documented
 // default; negative durations disable that timeout.
 type GatherOptions struct {
-	// Prompt is played at the start of each attempt; the first digit stops it. Digits
-	// pressed while it plays count.
+	// Input says what the caller may answer with: InputDTMF (the zero value), InputSpeech
+	// or InputBoth (whichever comes first wins; the other is then ignored).
+	Input GatherInput
+	// Speech configures speech input (when Input includes InputSpeech).
+	Speech SpeechOptions
+	// Prompt is played at the start of each attempt; the first digit, or the start of
+	// speech, stops it. Digits pressed and words said while it plays count.
 	Prompt Prompt
 	// InvalidPrompt is played before the next attempt after invalid input (a key not in
-	// ValidDigits, or too few digits), as the reference platforms' invalid_payload.
+	// ValidDigits, too few digits, speech that matched none of Speech.Phrases or was
+	// not recognised), as the reference platforms' invalid_payload.
 	InvalidPrompt Prompt
 	// MinDigits is the fewest digits of valid input. Zero means 1.
 	MinDigits int
@@ -71,12 +78,12 @@ type GatherStatus string
 
 // Gather statuses.
 const (
-	GatherValid      GatherStatus = "valid"       // enough digits, all valid
-	GatherInvalid    GatherStatus = "invalid"     // a key not in ValidDigits, or too few digits
-	GatherTimeout    GatherStatus = "timeout"     // no digit at all
+	GatherValid      GatherStatus = "valid"       // enough digits, all valid; or an accepted transcript
+	GatherInvalid    GatherStatus = "invalid"     // a key not in ValidDigits, too few digits; or speech not accepted
+	GatherTimeout    GatherStatus = "timeout"     // no digit and no speech at all
 	GatherCallHangup GatherStatus = "call_hangup" // the call ended first
 	GatherCancelled  GatherStatus = "cancelled"   // ctx ended first
-	GatherFailed     GatherStatus = "failed"      // a prompt could not be played
+	GatherFailed     GatherStatus = "failed"      // a prompt could not be played, or the recognizer failed
 )
 
 // GatherReason says what ended the (last) attempt.
@@ -93,26 +100,45 @@ const (
 	GatherByHangup            GatherReason = "call_hangup"
 	GatherByCancel            GatherReason = "cancelled"
 	GatherByPromptError       GatherReason = "prompt_error"
+	// Speech input.
+	GatherBySpeechEnd      GatherReason = "speech_end"       // the caller stopped speaking
+	GatherByMaxSpeechTime  GatherReason = "max_speech_time"  // the answer ran for Speech.MaxSpeechTime
+	GatherByNoInputTimeout GatherReason = "no_input_timeout" // no speech (or key) within Speech.NoInputTimeout
+	GatherByNoMatch        GatherReason = "no_match"         // the recognizer heard sound but no words
+	GatherBySTTError       GatherReason = "stt_error"        // the recognizer failed
 )
 
-// GatherResult is what Gather collected.
+// GatherResult is what Gather collected. When speech won the last attempt, Transcript
+// holds it and Digits is empty; when keys won, the reverse.
 type GatherResult struct {
 	// Digits are the keys of the last attempt, without the terminating digit (an
 	// invalid key is included, last).
 	Digits string
+	// Transcript is what the caller said in the last attempt, as the recognizer's
+	// final result (lower-case words), or its last partial result when the final did
+	// not come in time.
+	Transcript string
+	// Confidence is the recognizer's confidence in Transcript, 0..1, or 0 when the
+	// engine gives none (stt/pocketsphinx gives none for grammar searches).
+	Confidence float64
+	// Phrase is the entry of Speech.Phrases that Transcript matched, if any.
+	Phrase string
 	Status GatherStatus
 	Reason GatherReason
 	// Attempts is how many attempts were made.
 	Attempts int
 }
 
-// Gather collects DTMF digits (RFC 4733, SIP INFO and in-band alike), optionally after a
-// prompt that the first digit interrupts. It returns the result with a nil error when
-// the input is valid, invalid or missing after MaxAttempts (see Status and Reason);
-// with ErrCallEnded (status call_hangup) when the call ended, ctx's error (status
-// cancelled) when ctx ended, or the prompt's error (status failed). Each digit is also a
-// call.dtmf.received event, and the result a call.gather.ended event (not for a Gather
-// called on an ended call).
+// Gather collects DTMF digits (RFC 4733, SIP INFO and in-band alike), spoken answers
+// (opts.Input, opts.Speech), or either, optionally after a prompt that the first digit
+// or the start of speech interrupts. It returns the result with a nil error when the
+// input is valid, invalid or missing after MaxAttempts (see Status and Reason); with
+// ErrCallEnded (status call_hangup) when the call ended, ctx's error (status cancelled)
+// when ctx ended, or the prompt's or recognizer's error (status failed). Speech input
+// needs a recognizer (Speech.Recognizer or Config.STT; an error wrapping
+// ErrNoRecognizer otherwise) and the call's media (ErrNotAnswered before). Each digit
+// is also a call.dtmf.received event, and the result a call.gather.ended event (not
+// for a Gather called on an ended call or with invalid options).
 func (c *Call) Gather(ctx context.Context, opts GatherOptions) (GatherResult, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -121,8 +147,17 @@ func (c *Call) Gather(ctx context.Context, opts GatherOptions) (GatherResult, er
 	if c.State() == StateEnded {
 		return GatherResult{Status: GatherCallHangup, Reason: GatherByHangup}, ErrCallEnded
 	}
-	digits, unsubscribe := c.subscribeDigits()
-	defer unsubscribe()
+	env := gatherEnv{ended: c.ctx.Done()}
+	if o.Input&InputSpeech != 0 {
+		if env.speech, err = c.speechSource(o.Speech); err != nil {
+			return GatherResult{}, err
+		}
+	}
+	if o.Input&InputDTMF != 0 {
+		digits, unsubscribe := c.subscribeDigits()
+		defer unsubscribe()
+		env.digits = digits
+	}
 	play := func(ctx context.Context, p Prompt) error {
 		if p.Text != "" {
 			so := p.Speak
@@ -147,7 +182,8 @@ func (c *Call) Gather(ctx context.Context, opts GatherOptions) (GatherResult, er
 		partial = r
 		mu.Unlock()
 	}
-	res, err := runGather(ctx, o, gatherEnv{digits: digits, ended: c.ctx.Done(), play: play, progress: progress})
+	env.play, env.progress = play, progress
+	res, err := runGather(ctx, o, env)
 	c.endVerb(rv, GatherEnded{base: now(), Result: res})
 	return res, err
 }
@@ -177,6 +213,19 @@ func (o GatherOptions) withDefaults() (GatherOptions, error) {
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = 1
 	}
+	if o.Input == 0 {
+		o.Input = InputDTMF
+	}
+	if o.Input&^InputBoth != 0 {
+		return o, fmt.Errorf("%w: Input %v", ErrInvalidOptions, o.Input)
+	}
+	if o.Input&InputSpeech != 0 {
+		sp, err := o.Speech.withDefaults(o.FirstDigitTimeout)
+		if err != nil {
+			return o, err
+		}
+		o.Speech = sp
+	}
 	for _, p := range []Prompt{o.Prompt, o.InvalidPrompt} {
 		if p.Text != "" && p.Play != nil {
 			return o, fmt.Errorf("%w: a Prompt has both Text and Play", ErrInvalidOptions)
@@ -199,11 +248,14 @@ func (o GatherOptions) withDefaults() (GatherOptions, error) {
 // gatherEnv is what the Gather loop needs from a call, so that the loop can be tested
 // on its own.
 type gatherEnv struct {
-	digits <-chan DTMF
+	digits <-chan DTMF // nil when keys are not an input
 	ended  <-chan struct{}
 	play   func(ctx context.Context, p Prompt) error
-	// progress, if set, sees the attempt's input after each digit.
+	// progress, if set, sees the attempt's input after each digit or partial
+	// transcript.
 	progress func(GatherResult)
+	// speech, when speech is an input, starts recognising the caller for one attempt.
+	speech func(ctx context.Context) (*speechInput, error)
 }
 
 // runGather runs the attempts of a Gather: prompts on a goroutine of their own,
@@ -234,31 +286,15 @@ func runGather(ctx context.Context, o GatherOptions, env gatherEnv) (GatherResul
 }
 
 func runAttempt(ctx context.Context, o GatherOptions, env gatherEnv, prompts []Prompt, attempt int) (GatherResult, error) {
+	if env.speech != nil {
+		return runSpeechAttempt(ctx, o, env, prompts, attempt)
+	}
 	m := gatherMachine{o: o}
-	promptCtx, stopPrompt := context.WithCancelCause(ctx)
-	defer stopPrompt(errVerbDone)
-	var promptDone chan error
-	if len(prompts) > 0 {
-		promptDone = make(chan error, 1)
-		go func() {
-			for _, p := range prompts {
-				if err := env.play(promptCtx, p); err != nil {
-					promptDone <- err
-					return
-				}
-			}
-			promptDone <- nil
-		}()
-	} else {
+	promptDone, stopPrompt, endPrompt := startPrompts(ctx, env, prompts)
+	defer endPrompt()
+	if promptDone == nil {
 		m.promptEnded(time.Now())
 	}
-	// The prompt goroutine ends once its prompt returns, which stopPrompt makes prompt.
-	defer func() {
-		stopPrompt(errVerbDone)
-		if promptDone != nil {
-			<-promptDone
-		}
-	}()
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -282,14 +318,8 @@ func runAttempt(ctx context.Context, o GatherOptions, env gatherEnv, prompts []P
 			}
 		case err := <-promptDone:
 			promptDone = nil
-			switch {
-			case err == nil, errors.Is(err, ErrInterrupted) && m.inputStarted:
-			case errors.Is(err, ErrCallEnded):
-				return m.end(GatherCallHangup, GatherByHangup), ErrCallEnded
-			case ctx.Err() != nil:
-				return m.end(GatherCancelled, GatherByCancel), ctx.Err()
-			default:
-				return m.end(GatherFailed, GatherByPromptError), fmt.Errorf("call: gather: prompt: %w", err)
+			if st, why, err := promptOutcome(ctx, err, m.inputStarted); err != nil {
+				return m.end(st, why), err
 			}
 			if !m.inputStarted {
 				m.promptEnded(time.Now())
@@ -303,6 +333,50 @@ func runAttempt(ctx context.Context, o GatherOptions, env gatherEnv, prompts []P
 		case <-env.ended:
 			return m.end(GatherCallHangup, GatherByHangup), ErrCallEnded
 		}
+	}
+}
+
+// startPrompts plays prompts one after the other on a goroutine of their own, with a
+// ctx that stop cancels (the cause is what the prompt reports); done gets how they
+// ended, once. done is nil, and no goroutine starts, when there are no prompts. end
+// stops the prompts and waits for the goroutine, which ends once its prompt returns
+// (within a frame of the stop).
+func startPrompts(ctx context.Context, env gatherEnv, prompts []Prompt) (done <-chan error, stop context.CancelCauseFunc, end func()) {
+	promptCtx, cancel := context.WithCancelCause(ctx)
+	if len(prompts) == 0 {
+		return nil, cancel, func() { cancel(errVerbDone) }
+	}
+	ch := make(chan error, 1)
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for _, p := range prompts {
+			if err := env.play(promptCtx, p); err != nil {
+				ch <- err
+				return
+			}
+		}
+		ch <- nil
+	}()
+	return ch, cancel, func() {
+		cancel(errVerbDone)
+		<-ended
+	}
+}
+
+// promptOutcome judges how an attempt's prompts ended: a nil error when input may go on
+// (they played out, or were interrupted by the input that started), or the status,
+// reason and error that end the attempt.
+func promptOutcome(ctx context.Context, err error, inputStarted bool) (GatherStatus, GatherReason, error) {
+	switch {
+	case err == nil, errors.Is(err, ErrInterrupted) && inputStarted:
+		return "", "", nil
+	case errors.Is(err, ErrCallEnded):
+		return GatherCallHangup, GatherByHangup, ErrCallEnded
+	case ctx.Err() != nil:
+		return GatherCancelled, GatherByCancel, ctx.Err()
+	default:
+		return GatherFailed, GatherByPromptError, fmt.Errorf("call: gather: prompt: %w", err)
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 // talking. The WAV exists, is valid, holds what was said (the loudness envelopes of the
 // recording and of the message correlate), and its sidecar says who called.
 func TestBaresipLeavesAMessage(t *testing.T) {
+	t.Parallel() // real time, mostly waiting
 	dir := t.TempDir()
 	sb, err := switchboard.New(switchboard.Config{MediaTimeout: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Handler: Menu{Box: voicemail.Box{Dir: dir, Silence: 2 * time.Second}}})
@@ -143,6 +144,7 @@ func envelopeCorrelation(a, b []float64) float64 {
 // The other branches, from a Switchboard caller: 1 speaks the time (audio arrives), 3
 // hangs up at once, and three invalid keys end the call too.
 func TestMenuBranches(t *testing.T) {
+	t.Parallel()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ivr, err := switchboard.New(switchboard.Config{MediaTimeout: -1, Logger: quiet,
 		Handler: Menu{Box: voicemail.Box{Dir: t.TempDir()}, Now: func() time.Time { return time.Date(2026, 1, 1, 9, 30, 0, 0, time.UTC) }}})
