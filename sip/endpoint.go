@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	sipgosip "github.com/emiago/sipgo/sip"
@@ -85,6 +87,8 @@ type Endpoint struct {
 	contacts map[string]sipgosip.ContactHeader // by transport: "UDP", "TCP", "TLS"
 	guard    *Guard
 
+	inflight atomic.Int64 // request handlers running
+
 	// bg tracks background work that outlives a caller (cancelling an INVITE the caller
 	// gave up on); closing ends it.
 	bg         sync.WaitGroup
@@ -127,12 +131,12 @@ func NewEndpoint(cfg EndpointConfig, onInvite InviteHandler, onOptions func() in
 	if len(cfg.Access.AllowedNetworks) > 0 || cfg.Access.Credentials != nil {
 		e.auth = newAuthenticator(cfg.Access)
 	}
-	srv.OnInvite(e.handleInvite)
+	srv.OnInvite(e.track(e.handleInvite))
 	for _, m := range []sipgosip.RequestMethod{sipgosip.ACK, sipgosip.BYE, sipgosip.INFO, sipgosip.UPDATE,
 		sipgosip.NOTIFY, sipgosip.REFER, sipgosip.MESSAGE, sipgosip.PRACK} {
-		srv.OnRequest(m, e.handleInDialog)
+		srv.OnRequest(m, e.track(e.handleInDialog))
 	}
-	srv.OnOptions(e.handleOptions)
+	srv.OnOptions(e.track(e.handleOptions))
 	srv.OnNoRoute(func(req *Request, tx ServerTransaction) {
 		res := sipgosip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 		res.AppendHeader(sipgosip.NewHeader("Allow", allowHeader))
@@ -243,6 +247,12 @@ func (e *Endpoint) Close() error {
 	cli := e.cli
 	e.mu.Unlock()
 	e.endClosing()
+	// Let requests already being handled finish before the transports close: a
+	// response written after that makes sipgo open a fresh socket (and a reader
+	// goroutine nobody stops). New requests are refused meanwhile (see track).
+	for deadline := time.Now().Add(2 * time.Second); e.inflight.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	err := e.srv.Close()
 	if cli != nil {
 		err = errors.Join(err, cli.Close())
@@ -252,6 +262,19 @@ func (e *Endpoint) Close() error {
 	err = errors.Join(err, e.ua.Close())
 	e.bg.Wait()
 	return err
+}
+
+// track counts a request handler in flight while it runs; once the endpoint is closing
+// it drops the request instead (the peer retransmits to whoever serves it next).
+func (e *Endpoint) track(h func(*Request, ServerTransaction)) func(*Request, ServerTransaction) {
+	return func(req *Request, tx ServerTransaction) {
+		e.inflight.Add(1)
+		defer e.inflight.Add(-1)
+		if e.closing.Err() != nil {
+			return
+		}
+		h(req, tx)
+	}
 }
 
 func (e *Endpoint) handleOptions(req *Request, tx ServerTransaction) {
