@@ -2,7 +2,11 @@ package switchboard_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -217,6 +221,31 @@ func TestSpeechGatherScripted(t *testing.T) {
 		assert.Equal(t, menuPhrases, starts[0].Hints)
 	})
 
+	t.Run("engine that does not end utterances", func(t *testing.T) {
+		// Its final result comes only when the Gather ends the utterance, once the
+		// caller has been quiet for a while.
+		sayLater(t, vc.caller, two)
+		res, err := vc.callee.Gather(ctx, speechOpts(heldFinals{scripted("two")}))
+		require.NoError(t, err)
+		assert.Equal(t, call.GatherResult{Transcript: "two", Confidence: 0.75, Phrase: "two",
+			Status: call.GatherValid, Reason: call.GatherBySpeechEnd, Attempts: 1}, res)
+	})
+
+	t.Run("engine that hears nothing", func(t *testing.T) {
+		sayLater(t, vc.caller, two)
+		res, err := vc.callee.Gather(ctx, speechOpts(deaf{}))
+		require.NoError(t, err)
+		assert.Equal(t, call.GatherResult{Status: call.GatherInvalid, Reason: call.GatherByNoMatch, Attempts: 1}, res)
+	})
+
+	t.Run("engine failure", func(t *testing.T) {
+		res, err := vc.callee.Gather(ctx, speechOpts(crashing{}))
+		assert.ErrorIs(t, err, errCrashed)
+		assert.Equal(t, call.GatherFailed, res.Status)
+		assert.Equal(t, call.GatherBySTTError, res.Reason)
+		assert.Equal(t, call.StateAnswered, vc.callee.State(), "the call goes on")
+	})
+
 	t.Run("cancelled", func(t *testing.T) {
 		cctx, ccancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer ccancel()
@@ -315,3 +344,92 @@ type failing struct{}
 func (failing) Start(context.Context, stt.Config) (stt.Session, error) {
 	return nil, fmt.Errorf("engine down: %w", stt.ErrUnsupported)
 }
+
+// heldFinals is a recognizer whose sessions hold their final results back until they
+// are closed, like an engine that leaves ending utterances to its user.
+type heldFinals struct{ stt.Recognizer }
+
+func (h heldFinals) Start(ctx context.Context, cfg stt.Config) (stt.Session, error) {
+	s, err := h.Recognizer.Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &heldSession{Session: s}, nil
+}
+
+type heldSession struct {
+	stt.Session
+	closed atomic.Bool
+	// Touched by Recv only.
+	held  []stt.Result
+	after error // what the inner session returned once held results were due
+}
+
+func (s *heldSession) Recv() (stt.Result, error) {
+	for {
+		if s.after != nil || s.closed.Load() {
+			if len(s.held) > 0 {
+				r := s.held[0]
+				s.held = s.held[1:]
+				return r, nil
+			}
+			if s.after != nil {
+				return stt.Result{}, s.after
+			}
+		}
+		r, err := s.Session.Recv()
+		switch {
+		case err != nil:
+			s.after = err
+		case r.Final:
+			s.held = append(s.held, r) // returned once closed
+		default:
+			return r, nil
+		}
+	}
+}
+
+func (s *heldSession) Close() error {
+	s.closed.Store(true)
+	return s.Session.Close()
+}
+
+// deaf is a recognizer whose sessions never return a result.
+type deaf struct{}
+
+func (deaf) Start(ctx context.Context, cfg stt.Config) (stt.Session, error) {
+	return &deafSession{ctx: ctx, rate: cfg.SampleRate, closed: make(chan struct{})}, nil
+}
+
+type deafSession struct {
+	ctx    context.Context
+	rate   int
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (s *deafSession) SampleRate() int              { return s.rate }
+func (s *deafSession) WriteFrame(media.Frame) error { return nil }
+func (s *deafSession) Close() error                 { s.once.Do(func() { close(s.closed) }); return nil }
+func (s *deafSession) Recv() (stt.Result, error) {
+	select {
+	case <-s.closed:
+		return stt.Result{}, io.EOF
+	case <-s.ctx.Done():
+		return stt.Result{}, s.ctx.Err()
+	}
+}
+
+var errCrashed = errors.New("engine crashed")
+
+// crashing is a recognizer whose sessions fail at once.
+type crashing struct{ deaf }
+
+func (c crashing) Start(ctx context.Context, cfg stt.Config) (stt.Session, error) {
+	s, _ := c.deaf.Start(ctx, cfg)
+	return crashingSession{s.(*deafSession)}, nil
+}
+
+type crashingSession struct{ *deafSession }
+
+func (crashingSession) Recv() (stt.Result, error) { return stt.Result{}, errCrashed }

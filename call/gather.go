@@ -138,7 +138,7 @@ type GatherResult struct {
 // needs a recognizer (Speech.Recognizer or Config.STT; an error wrapping
 // ErrNoRecognizer otherwise) and the call's media (ErrNotAnswered before). Each digit
 // is also a call.dtmf.received event, and the result a call.gather.ended event (not
-// for a Gather called on an ended call or with invalid options).
+// for a Gather that could not start: an ended call, invalid options, no recognizer).
 func (c *Call) Gather(ctx context.Context, opts GatherOptions) (GatherResult, error) {
 	o, err := opts.withDefaults()
 	if err != nil {

@@ -295,13 +295,13 @@ func runSpeechAttempt(ctx context.Context, o GatherOptions, env gatherEnv, promp
 		select {
 		case d := <-env.digits:
 			ended, first := m.digit(d.Digit, time.Now())
+			if !started && m.started {
+				stopPrompt(&InterruptError{By: "dtmf", Digit: d.Digit})
+			}
 			if first {
 				// Keys won: the recognizer is not needed any more.
 				in.stop()
 				vadC, results = nil, nil
-			}
-			if !started && m.started {
-				stopPrompt(&InterruptError{By: "dtmf", Digit: d.Digit})
 			}
 			progress()
 			if ended {
@@ -324,7 +324,11 @@ func runSpeechAttempt(ctx context.Context, o GatherOptions, env gatherEnv, promp
 					continue // reported by the ctx case
 				}
 				if m.sessionEnded(r.err, now) {
-					if m.status == GatherFailed {
+					switch {
+					case m.status != GatherFailed:
+					case errors.Is(r.err, io.EOF):
+						return m.result(), fmt.Errorf("call: gather: speech: the recognizer ended the session: %w", io.ErrUnexpectedEOF)
+					default:
 						return m.result(), fmt.Errorf("call: gather: speech: %w", r.err)
 					}
 					return m.result(), nil
