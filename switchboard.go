@@ -64,8 +64,8 @@ type Config struct {
 	// dial SIP over TLS (TLSAddr, StartTLS, ";transport=tls" targets), or they are
 	// readable on the wire, and a warning is logged for each such call.
 	SRTP sip.SRTPMode
-	// STT is the speech recognizer calls use for Transcribe (e.g. stt/pocketsphinx).
-	// Nil means none.
+	// STT is the speech recognizer calls use for Transcribe and speech Gather (e.g.
+	// stt/pocketsphinx). Nil means none.
 	STT stt.Recognizer
 	// TTS is the speech engine of Speak. Nil means espeak-ng (tts/espeak), one instance
 	// shared by all calls, when the program is installed; without it Speak fails with

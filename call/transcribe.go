@@ -11,8 +11,8 @@ import (
 	"github.com/switchboard-go/switchboard/stt"
 )
 
-// ErrNoRecognizer is returned by Transcribe when neither the options nor the call's
-// Config name a speech recognizer.
+// ErrNoRecognizer is returned by Transcribe and by a speech Gather when neither the
+// options nor the call's Config name a speech recognizer.
 var ErrNoRecognizer = errors.New("call: no speech recognizer configured")
 
 // TranscribeOptions tune live transcription. The zero value transcribes the caller with
