@@ -651,19 +651,7 @@ func (c *Call) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	res := sip.NewSDPResponse(req, ans)
-	c.mu.Lock()
-	st := c.timer
-	c.mu.Unlock()
-	if st != nil {
-		// A re-INVITE refreshes the session (RFC 4028 §10); the answer restates the interval.
-		if v := headerValue(req, "Session-Expires", "x"); v != "" {
-			if h, err := sip.NewHeader("Session-Expires", v); err == nil {
-				res.AppendHeader(h)
-			}
-		}
-		st.refreshed()
-		c.sessionRefreshes.Add(1)
-	}
+	c.sessionRefreshed(req, res)
 	_ = tx.Respond(res)
 	switch {
 	case n.Hold() && !wasHold:
@@ -681,19 +669,26 @@ func (c *Call) handleUpdate(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	res := sip.NewResponse(req, 200, "OK", nil)
+	c.sessionRefreshed(req, res)
+	_ = tx.Respond(res)
+}
+
+// sessionRefreshed notes that the peer refreshed the session (a re-INVITE or UPDATE,
+// RFC 4028 §10) when a session timer runs, and restates the interval in our answer.
+func (c *Call) sessionRefreshed(req *sip.Request, res *sip.Response) {
 	c.mu.Lock()
 	st := c.timer
 	c.mu.Unlock()
-	if st != nil {
-		if v := headerValue(req, "Session-Expires", "x"); v != "" {
-			if h, err := sip.NewHeader("Session-Expires", v); err == nil {
-				res.AppendHeader(h)
-			}
-		}
-		st.refreshed()
-		c.sessionRefreshes.Add(1)
+	if st == nil {
+		return
 	}
-	_ = tx.Respond(res)
+	if v := headerValue(req, "Session-Expires", "x"); v != "" {
+		if h, err := sip.NewHeader("Session-Expires", v); err == nil {
+			res.AppendHeader(h)
+		}
+	}
+	st.refreshed()
+	c.sessionRefreshes.Add(1)
 }
 
 func respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, body []byte) {
