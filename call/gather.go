@@ -435,27 +435,34 @@ func (m *gatherMachine) deadline() (time.Time, bool) {
 	return at, ok
 }
 
+// earliest keeps the soonest of several deadlines and why it falls due.
+type earliest struct {
+	at  time.Time
+	why GatherReason
+}
+
+// consider offers the deadline from+d for reason r; a negative d means none.
+func (e *earliest) consider(from time.Time, d time.Duration, r GatherReason) {
+	if d < 0 {
+		return
+	}
+	if t := from.Add(d); e.why == "" || t.Before(e.at) {
+		e.at, e.why = t, r
+	}
+}
+
 func (m *gatherMachine) next() (time.Time, GatherReason, bool) {
 	if !m.inputStarted || m.status != "" {
 		return time.Time{}, "", false
 	}
-	var at time.Time
-	var why GatherReason
-	consider := func(t time.Time, d time.Duration, r GatherReason) {
-		if d < 0 {
-			return
-		}
-		if e := t.Add(d); why == "" || e.Before(at) {
-			at, why = e, r
-		}
-	}
+	var dl earliest
 	if len(m.digits) == 0 {
-		consider(m.inputFrom, m.o.FirstDigitTimeout, GatherByFirstDigitTimeout)
+		dl.consider(m.inputFrom, m.o.FirstDigitTimeout, GatherByFirstDigitTimeout)
 	} else {
-		consider(m.last, m.o.InterDigitTimeout, GatherByInterDigitTimeout)
+		dl.consider(m.last, m.o.InterDigitTimeout, GatherByInterDigitTimeout)
 	}
-	consider(m.inputFrom, m.o.Timeout, GatherByTimeout)
-	return at, why, why != ""
+	dl.consider(m.inputFrom, m.o.Timeout, GatherByTimeout)
+	return dl.at, dl.why, dl.why != ""
 }
 
 // expire ends the attempt if a timeout has expired at now, and reports whether it has.

@@ -568,26 +568,17 @@ func (m *speechMachine) next() (time.Time, GatherReason, bool) {
 	if !m.started {
 		return time.Time{}, "", false
 	}
-	var at time.Time
-	var why GatherReason
-	consider := func(t time.Time, d time.Duration, r GatherReason) {
-		if d < 0 {
-			return
-		}
-		if e := t.Add(d); why == "" || e.Before(at) {
-			at, why = e, r
-		}
-	}
+	var dl earliest
 	if !m.heard {
-		consider(m.from, m.o.Speech.NoInputTimeout, GatherByNoInputTimeout)
+		dl.consider(m.from, m.o.Speech.NoInputTimeout, GatherByNoInputTimeout)
 	} else {
-		consider(m.speechAt, m.o.Speech.MaxSpeechTime, GatherByMaxSpeechTime)
+		dl.consider(m.speechAt, m.o.Speech.MaxSpeechTime, GatherByMaxSpeechTime)
 		if !m.quietAt.IsZero() {
-			consider(m.quietAt, speechGrace, GatherBySpeechEnd)
+			dl.consider(m.quietAt, speechGrace, GatherBySpeechEnd)
 		}
 	}
-	consider(m.from, m.o.Timeout, GatherByTimeout)
-	return at, why, why != ""
+	dl.consider(m.from, m.o.Timeout, GatherByTimeout)
+	return dl.at, dl.why, dl.why != ""
 }
 
 // expire handles a timer that may have expired at now. It reports whether the attempt
