@@ -86,7 +86,11 @@ func TestAMDAgainstSIPpVoicemail(t *testing.T) {
 	}
 	assert.Equal(t, amd.Machine, det.Result.Verdict, "%+v", det.Result)
 	require.Equal(t, amd.GreetingBeep, greet.Result.Result, "%+v", greet.Result)
-	assert.InDelta(t, beepEnd.Seconds(), greet.Result.At.Seconds(), 0.1, "the beep's end, in audio time from the answer")
+	// The detector's clock starts at our answer, SIPp's stream after it has the ACK
+	// (and our jitter buffer fills first): allow for that start offset here. The
+	// detector's own accuracy is measured in package amd (median error 2 ms).
+	assert.InDelta(t, beepEnd.Seconds(), greet.Result.At.Seconds(), 0.25, "the beep's end, in audio time from the answer")
+	assert.GreaterOrEqual(t, greet.Result.At, beepEnd-20*time.Millisecond, "not before the beep ended")
 	assert.Greater(t, messageAt, beepEnd, "the message starts after the beep")
 	v, ok, g, gok := c.AMD()
 	assert.True(t, ok && gok)

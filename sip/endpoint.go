@@ -250,8 +250,17 @@ func (e *Endpoint) Close() error {
 	// Let requests already being handled finish before the transports close: a
 	// response written after that makes sipgo open a fresh socket (and a reader
 	// goroutine nobody stops). New requests are refused meanwhile (see track).
-	for deadline := time.Now().Add(2 * time.Second); e.inflight.Load() > 0 && time.Now().Before(deadline); {
+	// Background work (cancelling an abandoned INVITE, taking down a late answer) gets
+	// the same chance, since it too sends messages.
+	deadline := time.Now().Add(2 * time.Second)
+	for e.inflight.Load() > 0 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
+	}
+	bgDone := make(chan struct{})
+	go func() { e.bg.Wait(); close(bgDone) }()
+	select {
+	case <-bgDone:
+	case <-time.After(time.Until(deadline)):
 	}
 	err := e.srv.Close()
 	if cli != nil {
@@ -260,7 +269,7 @@ func (e *Endpoint) Close() error {
 	// Closing the user agent terminates its transactions, which ends background work
 	// still waiting on one.
 	err = errors.Join(err, e.ua.Close())
-	e.bg.Wait()
+	<-bgDone // what did not finish in time ends now that its transactions are gone
 	return err
 }
 
